@@ -1,0 +1,1 @@
+"""Users, groups, tokens, login, and who may see and do what."""

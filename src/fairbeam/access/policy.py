@@ -1,0 +1,149 @@
+"""The access rules, in one place: a check for one object and filters for queries.
+
+- Anyone sees every investigation's high-level metadata, and the datasets and
+  files of released investigations.
+- A participant sees their investigations' datasets and files.
+- Beamline staff see their beamlines' datasets and files.
+- Managers see everything.
+- Software sees and registers on the beamlines it is bound to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select, true
+
+from fairbeam.access.models import Role
+from fairbeam.catalogue.models import Dataset, Investigation, Participant
+from fairbeam.db.base import utcnow
+from fairbeam.errors import Forbidden, NotFound, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: an anonymous visitor, a person, or a piece of software."""
+
+    user_id: int | None = None
+    username: str | None = None
+    role: Role | None = None
+    instrument_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def anonymous(self) -> bool:
+        """True for a caller without a valid token."""
+        return self.user_id is None
+
+    @property
+    def is_manager(self) -> bool:
+        """True for the facility's data managers."""
+        return self.role == Role.manager
+
+
+ANONYMOUS = Principal()
+
+
+def require_login(principal: Principal) -> Principal:
+    """Refuse anonymous callers with 401."""
+    if principal.anonymous:
+        raise Unauthenticated("this needs a login: send `Authorization: Bearer TOKEN`")
+    return principal
+
+
+def require_manager(principal: Principal) -> None:
+    """Refuse anyone but a manager."""
+    require_login(principal)
+    if not principal.is_manager:
+        raise Forbidden("only a manager may do this")
+
+
+def require_staff(principal: Principal) -> None:
+    """Refuse anyone but beamline staff and managers."""
+    require_login(principal)
+    if principal.role not in (Role.staff, Role.manager):
+        raise Forbidden("only beamline staff and managers may do this")
+
+
+def released(now: datetime | None = None) -> ColumnElement[bool]:
+    """Investigations whose embargo has ended."""
+    return and_(
+        Investigation.release_date.is_not(None), Investigation.release_date <= (now or utcnow())
+    )
+
+
+def data_filter(
+    principal: Principal,
+    instrument_col: ColumnElement[int] | None = None,
+    investigation_col: ColumnElement[int] | None = None,
+) -> ColumnElement[bool]:
+    """A WHERE clause for rows whose data the caller may see.
+
+    The query must join Investigation; ``instrument_col`` and ``investigation_col``
+    default to the investigation's own columns.
+    """
+    if principal.is_manager:
+        return true()
+    instrument_col = Investigation.instrument_id if instrument_col is None else instrument_col
+    investigation_col = Investigation.id if investigation_col is None else investigation_col
+    clauses: list[ColumnElement[bool]] = [released()]
+    if principal.user_id is not None:
+        mine = select(Participant.investigation_id).where(Participant.user_id == principal.user_id)
+        clauses.append(investigation_col.in_(mine))
+    if principal.instrument_ids:
+        clauses.append(instrument_col.in_(sorted(principal.instrument_ids)))
+    return or_(*clauses)
+
+
+def dataset_filter(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause for datasets the caller may see (the query joins Investigation)."""
+    return data_filter(principal, Dataset.instrument_id, Dataset.investigation_id)
+
+
+def is_participant(principal: Principal, investigation: Investigation) -> bool:
+    """True when the caller takes part in ``investigation``."""
+    return principal.user_id is not None and any(
+        p.user_id == principal.user_id for p in investigation.participants
+    )
+
+
+def may_see_data(principal: Principal, investigation: Investigation) -> bool:
+    """True when the caller may see the datasets and files of ``investigation``."""
+    if principal.is_manager or investigation.instrument_id in principal.instrument_ids:
+        return True
+    release = investigation.release_date
+    if release is not None and release <= utcnow():
+        return True
+    return is_participant(principal, investigation)
+
+
+def check_data(principal: Principal, investigation: Investigation, what: str) -> None:
+    """404 when the caller may not see the data of ``investigation``."""
+    if not may_see_data(principal, investigation):
+        raise NotFound(f"{what} not found")
+
+
+def check_register(principal: Principal, instrument_id: int, instrument_name: str) -> None:
+    """Registering data on a beamline: managers, its staff, software bound to it."""
+    require_login(principal)
+    if principal.is_manager:
+        return
+    if principal.role in (Role.staff, Role.software) and instrument_id in principal.instrument_ids:
+        return
+    raise Forbidden(
+        f"{principal.username} may not register data on instrument {instrument_name!r}; "
+        "only managers, its staff and software bound to it may"
+    )
+
+
+def check_create_investigation(principal: Principal, instrument_id: int, name: str) -> None:
+    """Creating investigations: managers, and software bound to the beamline."""
+    require_login(principal)
+    if principal.is_manager:
+        return
+    if principal.role == Role.software and instrument_id in principal.instrument_ids:
+        return
+    raise Forbidden(
+        f"{principal.username} may not create investigations on {name!r}; "
+        "only managers and software bound to it may"
+    )

@@ -1,0 +1,58 @@
+"""Login and the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from fairbeam.access.models import User
+from fairbeam.access.policy import Principal
+from fairbeam.access.schemas import LoginIn, LoginOut, UserOut
+from fairbeam.access.service import login, principal_of
+from fairbeam.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from fairbeam.catalogue.models import Instrument
+
+router = APIRouter(tags=["auth"])
+
+
+def _user_out(session: SessionDep, principal: Principal, user: User | None) -> UserOut:
+    names = (
+        sorted(
+            session.scalars(
+                select(Instrument.name).where(Instrument.id.in_(sorted(principal.instrument_ids)))
+            )
+        )
+        if principal.instrument_ids
+        else []
+    )
+    return UserOut(
+        id=principal.user_id,
+        username=principal.username,
+        full_name=user.full_name if user else "",
+        role=principal.role,
+        orcid=user.orcid if user else None,
+        instruments=names,
+        anonymous=principal.anonymous,
+    )
+
+
+@router.post("/auth/login", response_model=LoginOut)
+def post_login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> LoginOut:
+    """Exchange a username and password for a session token."""
+    token, user = login(
+        session,
+        body.username,
+        body.password,
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+        session_hours=settings.session_hours,
+    )
+    session.commit()
+    return LoginOut(token=token, user=_user_out(session, principal_of(session, user), user))
+
+
+@router.get("/me", response_model=UserOut)
+def get_me(session: SessionDep, principal: CurrentPrincipal) -> UserOut:
+    """The caller, with role and instruments (anonymous callers get an anonymous record)."""
+    user = session.get(User, principal.user_id) if principal.user_id else None
+    return _user_out(session, principal, user)

@@ -1,0 +1,29 @@
+"""What the auth API takes and answers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fairbeam.access.models import Role
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserOut(BaseModel):
+    id: int | None
+    username: str | None
+    full_name: str
+    role: Role | None
+    orcid: str | None = None
+    instruments: list[str]
+    anonymous: bool
+
+
+class LoginOut(BaseModel):
+    token: str
+    user: UserOut

@@ -1,0 +1,1 @@
+"""The FastAPI application that mounts each feature's routes."""

@@ -1,0 +1,52 @@
+"""Dependencies shared by every feature's routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from fairbeam.access.policy import Principal
+from fairbeam.access.service import authenticate
+from fairbeam.config import Settings
+from fairbeam.errors import Unauthenticated
+
+
+def get_settings(request: Request) -> Settings:
+    """The application's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request; writes commit explicitly in the route."""
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header, if any."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be `Bearer TOKEN`")
+    return token.strip()
+
+
+def get_principal(
+    session: Annotated[Session, Depends(get_session)],
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal:
+    """Who is calling: anonymous without a token, 401 with a bad one."""
+    return authenticate(session, token)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page (at most 1000).")]
+Cursor = Annotated[str | None, Query(description="The `next` value of the previous page.")]

@@ -1,0 +1,1 @@
+"""Instruments, investigations, samples, datasets, datafiles and their parameters."""

@@ -1,0 +1,523 @@
+"""Registering datasets from control software and harvesters, one or thousands at once.
+
+Every batch runs in the caller's transaction: it is written whole or not at all.
+Registering the same investigation and location again updates that dataset
+(new files and parameters are added, changed ones take their new values)
+instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from fairbeam.access.policy import Principal, check_register, dataset_filter
+from fairbeam.audit.service import record
+from fairbeam.catalogue.bulk import copy_rows, insert_returning_ids, upsert_insert
+from fairbeam.catalogue.models import (
+    Datafile,
+    Dataset,
+    DatasetInput,
+    DatasetParameter,
+    DatasetSummary,
+    Instrument,
+    Investigation,
+    ParameterType,
+    Sample,
+)
+from fairbeam.catalogue.schemas import DatasetIn, ParameterIn, Registered, SampleIn
+from fairbeam.catalogue.units import NormalisedValue, normalise
+from fairbeam.db.base import as_utc, utcnow
+from fairbeam.errors import InvalidInput
+
+SummaryKey = tuple[int, str, int, str]  # investigation, technique, year, type
+PARAMETER_COLUMNS = (
+    "dataset_id",
+    "type_id",
+    "value",
+    "unit",
+    "value_text",
+    "value_num",
+    "si_value",
+    "si_unit",
+)
+FILE_COLUMNS = ("dataset_id", "path", "size", "checksum", "tier")
+SEARCH_TEXT_LIMIT = 4000
+
+
+@dataclass
+class _Totals:
+    datasets: int = 0
+    files: int = 0
+    volume: int = 0
+
+    def add(self, datasets: int, files: int, volume: int) -> None:
+        self.datasets += datasets
+        self.files += files
+        self.volume += volume
+
+
+@dataclass
+class _Plan:
+    """What one batch changes in the counters, applied at the end in a fixed order."""
+
+    summary: dict[tuple[SummaryKey, int], _Totals] = field(
+        default_factory=lambda: defaultdict(_Totals)
+    )
+    investigations: dict[int, _Totals] = field(default_factory=lambda: defaultdict(_Totals))
+
+    def count(
+        self, key: SummaryKey, instrument_id: int, datasets: int, files: int, volume: int
+    ) -> None:
+        self.summary[(key, instrument_id)].add(datasets, files, volume)
+        self.investigations[key[0]].add(datasets, files, volume)
+
+
+def _parameter(raw: ParameterIn | Any) -> tuple[Any, str | None]:
+    if isinstance(raw, ParameterIn):
+        return raw.value, raw.unit
+    return raw, None
+
+
+def _sample_of(item: DatasetIn) -> SampleIn | None:
+    if item.sample is None:
+        return None
+    if isinstance(item.sample, str):
+        return SampleIn(name=item.sample)
+    return item.sample
+
+
+def _search_text(item: DatasetIn, code: str, params: dict[str, NormalisedValue]) -> str:
+    sample = _sample_of(item)
+    words = [item.name, item.location, item.technique, code, item.type.value]
+    if sample is not None:
+        words += [sample.name, sample.chemical_formula or ""]
+    for name, value in params.items():
+        words.append(name)
+        if value.value_num is None and value.value_text:
+            words.append(value.value_text)
+    return " ".join(word for word in words if word)[:SEARCH_TEXT_LIMIT]
+
+
+class _Resolver:
+    """Finds investigations, instruments, samples and parameter types, creating the
+    ones registration may create; caches what it found for the batch."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+        self.instruments: dict[str, Instrument] = {}
+        self.investigations: dict[tuple[str, str | None], Investigation] = {}
+
+    def instrument(self, name: str) -> Instrument:
+        if name not in self.instruments:
+            found = self.session.scalar(select(Instrument).where(Instrument.name == name))
+            if found is None:
+                raise InvalidInput(f"instrument {name!r} does not exist")
+            self.instruments[name] = found
+        return self.instruments[name]
+
+    def investigation(self, item: DatasetIn, start: datetime) -> Investigation:
+        key = (item.investigation, item.instrument)
+        if key in self.investigations:
+            return self.investigations[key]
+        query = select(Investigation).where(Investigation.code == item.investigation)
+        if item.instrument is not None:
+            query = query.where(Investigation.instrument_id == self.instrument(item.instrument).id)
+        candidates = list(self.session.scalars(query.order_by(Investigation.start.desc())))
+        during = [c for c in candidates if c.start <= start and (c.end is None or start <= c.end)]
+        if during or candidates:
+            chosen = (during or candidates)[0]
+        elif item.instrument is None:
+            raise InvalidInput(
+                f"investigation {item.investigation!r} does not exist; create it first "
+                "or name the `instrument` so a placeholder can be made"
+            )
+        else:
+            chosen = self._placeholder(item, start)
+        self.investigations[key] = chosen
+        return chosen
+
+    def _placeholder(self, item: DatasetIn, start: datetime) -> Investigation:
+        # Data is never dropped for an unknown proposal: it waits, flagged for the
+        # data manager, under an investigation made from what the software said.
+        assert item.instrument is not None
+        instrument = self.instrument(item.instrument)
+        check_register(self.principal, instrument.id, instrument.name)
+        placeholder = Investigation(
+            code=item.investigation,
+            title=f"Unknown proposal {item.investigation}",
+            instrument_id=instrument.id,
+            start=start,
+            placeholder=True,
+        )
+        self.session.add(placeholder)
+        self.session.flush()
+        record(
+            self.session,
+            "investigation.placeholder",
+            "investigation",
+            placeholder.id,
+            actor_id=self.principal.user_id,
+            actor=self.principal.username or "system",
+            code=item.investigation,
+        )
+        return placeholder
+
+    def samples(
+        self, wanted: set[tuple[int, str]], details: dict[tuple[int, str], SampleIn]
+    ) -> dict[tuple[int, str], int]:
+        if not wanted:
+            return {}
+        rows = [
+            {
+                "investigation_id": inv,
+                "name": name,
+                "chemical_formula": details[(inv, name)].chemical_formula,
+                "description": details[(inv, name)].description,
+            }
+            for inv, name in sorted(wanted)
+        ]
+        statement = upsert_insert(self.session, Sample.__table__).on_conflict_do_nothing()
+        self.session.execute(statement, rows)
+        found = self.session.execute(
+            select(Sample.investigation_id, Sample.name, Sample.id).where(
+                tuple_(Sample.investigation_id, Sample.name).in_(sorted(wanted))
+            )
+        )
+        return {(inv, name): sample_id for inv, name, sample_id in found.tuples()}
+
+    def parameter_types(self, first_units: dict[str, NormalisedValue]) -> dict[str, int]:
+        if not first_units:
+            return {}
+        rows = [
+            {"name": name, "unit": value.unit, "si_unit": value.si_unit, "description": ""}
+            for name, value in sorted(first_units.items())
+        ]
+        statement = upsert_insert(self.session, ParameterType.__table__).on_conflict_do_nothing()
+        self.session.execute(statement, rows)
+        found = self.session.execute(
+            select(ParameterType.name, ParameterType.id).where(
+                ParameterType.name.in_(sorted(first_units))
+            )
+        )
+        return {name: type_id for name, type_id in found.tuples()}
+
+
+def register_datasets(
+    session: Session, principal: Principal, items: list[DatasetIn]
+) -> list[Registered]:
+    """Register or update datasets with their samples, parameters, files and inputs."""
+    resolver = _Resolver(session, principal)
+    now = utcnow()
+    prepared = []
+    for index, item in enumerate(items):
+        start = as_utc(item.start) if item.start else now
+        end = as_utc(item.end) if item.end else None
+        if end is not None and end < start:
+            raise InvalidInput(f"datasets[{index}]: end {end.isoformat()} is before start")
+        investigation = resolver.investigation(item, start)
+        instrument_id = (
+            resolver.instrument(item.instrument).id
+            if item.instrument
+            else investigation.instrument_id
+        )
+        instrument_name = item.instrument or investigation.instrument.name
+        check_register(principal, instrument_id, instrument_name)
+        params = {name: normalise(*_parameter(raw)) for name, raw in item.parameters.items()}
+        prepared.append((item, investigation, instrument_id, start, end, params))
+
+    _check_inputs(session, principal, items)
+    existing = _existing(session, [(inv.id, item.location) for item, inv, *_ in prepared])
+
+    sample_details: dict[tuple[int, str], SampleIn] = {}
+    first_units: dict[str, NormalisedValue] = {}
+    for item, investigation, _, _, _, params in prepared:
+        sample = _sample_of(item)
+        if sample is not None:
+            sample_details.setdefault((investigation.id, sample.name), sample)
+        for name, value in params.items():
+            first_units.setdefault(name, value)
+    sample_ids = resolver.samples(set(sample_details), sample_details)
+    type_ids = resolver.parameter_types(first_units)
+
+    plan = _Plan()
+    new_rows: list[dict[str, Any]] = []
+    new_items = []
+    results: list[Registered | None] = []
+    seen_in_batch: dict[tuple[int, str], int] = {}
+    for item, investigation, instrument_id, start, end, params in prepared:
+        key = (investigation.id, item.location)
+        if key in seen_in_batch:
+            raise InvalidInput(
+                f"location {item.location!r} of investigation {item.investigation!r} "
+                "appears twice in one batch"
+            )
+        seen_in_batch[key] = len(results)
+        sample = _sample_of(item)
+        sample_id = sample_ids[(investigation.id, sample.name)] if sample else None
+        values = {
+            "investigation_id": investigation.id,
+            "instrument_id": instrument_id,
+            "sample_id": sample_id,
+            "name": item.name,
+            "location": item.location,
+            "type": item.type.value,
+            "technique": item.technique,
+            "start": start,
+            "end": end,
+            "search_text": _search_text(item, investigation.code, params),
+        }
+        if key in existing:
+            dataset = existing[key]
+            _update_dataset(session, principal, plan, dataset, values, item, params, type_ids)
+            results.append(Registered(id=dataset.id, location=item.location, created=False))
+        else:
+            files = item.files
+            values |= {
+                "file_count": len(files),
+                "volume_bytes": sum(f.size for f in files),
+                "parameter_count": len(params),
+                "created": now,
+            }
+            new_rows.append(values)
+            new_items.append((item, params))
+            plan.count(
+                (investigation.id, item.technique, start.year, item.type.value),
+                instrument_id,
+                1,
+                values["file_count"],
+                values["volume_bytes"],
+            )
+            results.append(None)
+
+    if new_rows:
+        ids = insert_returning_ids(session, Dataset.__table__.insert(), new_rows)
+        _write_children(session, list(zip(ids, new_items, strict=True)), type_ids)
+        new_ids = iter(ids)
+        for i, result in enumerate(results):
+            if result is None:
+                results[i] = Registered(
+                    id=next(new_ids), location=prepared[i][0].location, created=True
+                )
+    _link_inputs(
+        session, [(r.id, item.inputs) for r, item in zip(results, items, strict=True) if r]
+    )
+    _apply(session, plan)
+    return [r for r in results if r is not None]
+
+
+def _check_inputs(session: Session, principal: Principal, items: list[DatasetIn]) -> None:
+    wanted = sorted({i for item in items for i in item.inputs})
+    if not wanted:
+        return
+    visible = set(
+        session.scalars(
+            select(Dataset.id)
+            .join(Investigation, Investigation.id == Dataset.investigation_id)
+            .where(Dataset.id.in_(wanted), dataset_filter(principal))
+        )
+    )
+    missing = [i for i in wanted if i not in visible]
+    if missing:
+        raise InvalidInput(f"input dataset(s) {', '.join(map(str, missing))} do not exist")
+
+
+def _existing(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Dataset]:
+    found: dict[tuple[int, str], Dataset] = {}
+    by_investigation: dict[int, list[str]] = defaultdict(list)
+    for inv, location in keys:
+        by_investigation[inv].append(location)
+    for inv, locations in by_investigation.items():
+        for dataset in session.scalars(
+            select(Dataset).where(Dataset.investigation_id == inv, Dataset.location.in_(locations))
+        ):
+            found[(inv, dataset.location)] = dataset
+    return found
+
+
+def _parameter_row(dataset_id: int, type_id: int, value: NormalisedValue) -> tuple[Any, ...]:
+    return (
+        dataset_id,
+        type_id,
+        json.dumps(value.value),
+        value.unit,
+        value.value_text,
+        value.value_num,
+        value.si_value,
+        value.si_unit,
+    )
+
+
+def _write_children(
+    session: Session,
+    created: list[tuple[int, tuple[DatasetIn, dict[str, NormalisedValue]]]],
+    type_ids: dict[str, int],
+) -> None:
+    copy_rows(
+        session,
+        "dataset_parameter",
+        PARAMETER_COLUMNS,
+        (
+            _parameter_row(dataset_id, type_ids[name], value)
+            for dataset_id, (_, params) in created
+            for name, value in params.items()
+        ),
+    )
+    copy_rows(
+        session,
+        "datafile",
+        FILE_COLUMNS,
+        (
+            (dataset_id, f.path, f.size, f.checksum, "online")
+            for dataset_id, (item, _) in created
+            for f in item.files
+        ),
+    )
+
+
+def _update_dataset(
+    session: Session,
+    principal: Principal,
+    plan: _Plan,
+    dataset: Dataset,
+    values: dict[str, Any],
+    item: DatasetIn,
+    params: dict[str, NormalisedValue],
+    type_ids: dict[str, int],
+) -> None:
+    old_key = (dataset.investigation_id, dataset.technique, dataset.start.year, dataset.type.value)
+    plan.count(old_key, dataset.instrument_id, -1, -dataset.file_count, -dataset.volume_bytes)
+    changed = sorted(
+        name
+        for name, value in values.items()
+        if name != "search_text" and getattr(dataset, name) != value
+    )
+    if params:
+        statement = upsert_insert(session, DatasetParameter.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["dataset_id", "type_id"],
+            set_={c: statement.excluded[c] for c in PARAMETER_COLUMNS[2:]},
+        )
+        session.execute(
+            statement,
+            [
+                dict(
+                    zip(PARAMETER_COLUMNS, _parameter_row(dataset.id, type_ids[n], v), strict=True)
+                )
+                for n, v in params.items()
+            ],
+        )
+    if item.files:
+        statement = upsert_insert(session, Datafile.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["dataset_id", "path"],
+            set_={"size": statement.excluded.size, "checksum": statement.excluded.checksum},
+        )
+        session.execute(
+            statement,
+            [
+                {
+                    "dataset_id": dataset.id,
+                    "path": f.path,
+                    "size": f.size,
+                    "checksum": f.checksum,
+                    "tier": "online",
+                }
+                for f in item.files
+            ],
+        )
+    files, volume = session.execute(
+        select(func.count(), func.coalesce(func.sum(Datafile.size), 0)).where(
+            Datafile.dataset_id == dataset.id
+        )
+    ).one()
+    parameter_count = session.scalar(
+        select(func.count()).where(DatasetParameter.dataset_id == dataset.id)
+    )
+    session.execute(
+        update(Dataset)
+        .where(Dataset.id == dataset.id)
+        .values(**values, file_count=files, volume_bytes=volume, parameter_count=parameter_count)
+        .execution_options(synchronize_session=False)
+    )
+    new_key = (
+        values["investigation_id"],
+        values["technique"],
+        values["start"].year,
+        values["type"],
+    )
+    plan.count(new_key, values["instrument_id"], 1, files, int(volume))
+    if changed or files != dataset.file_count or item.parameters:
+        record(
+            session,
+            "dataset.update",
+            "dataset",
+            dataset.id,
+            actor_id=principal.user_id,
+            actor=principal.username or "system",
+            fields=changed,
+            files=files,
+        )
+    session.expire(dataset)
+
+
+def _link_inputs(session: Session, links: Iterable[tuple[int, list[int]]]) -> None:
+    rows = [
+        {"dataset_id": dataset_id, "input_id": input_id}
+        for dataset_id, inputs in links
+        for input_id in inputs
+        if input_id != dataset_id
+    ]
+    if rows:
+        statement = upsert_insert(session, DatasetInput.__table__).on_conflict_do_nothing()
+        session.execute(statement, rows)
+
+
+def _apply(session: Session, plan: _Plan) -> None:
+    # Fixed order, so concurrent batches take row locks in the same order.
+    rows = [
+        {
+            "investigation_id": key[0],
+            "technique": key[1],
+            "year": key[2],
+            "type": key[3],
+            "instrument_id": instrument_id,
+            "datasets": t.datasets,
+            "files": t.files,
+            "volume_bytes": t.volume,
+        }
+        for (key, instrument_id), t in sorted(plan.summary.items())
+        if t.datasets or t.files or t.volume
+    ]
+    if rows:
+        statement = upsert_insert(session, DatasetSummary.__table__)
+        table = DatasetSummary.__table__.c
+        statement = statement.on_conflict_do_update(
+            index_elements=["investigation_id", "technique", "year", "type"],
+            set_={
+                "datasets": table.datasets + statement.excluded.datasets,
+                "files": table.files + statement.excluded.files,
+                "volume_bytes": table.volume_bytes + statement.excluded.volume_bytes,
+            },
+        )
+        session.execute(statement, rows)
+    for investigation_id, totals in sorted(plan.investigations.items()):
+        if totals.datasets or totals.files or totals.volume:
+            session.execute(
+                update(Investigation)
+                .where(Investigation.id == investigation_id)
+                .values(
+                    dataset_count=Investigation.dataset_count + totals.datasets,
+                    file_count=Investigation.file_count + totals.files,
+                    volume_bytes=Investigation.volume_bytes + totals.volume,
+                )
+                .execution_options(synchronize_session=False)
+            )

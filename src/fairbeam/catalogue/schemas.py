@@ -1,0 +1,213 @@
+"""What the catalogue API takes and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from fairbeam.catalogue.models import DatasetType, ParticipantRole
+
+T = TypeVar("T")
+
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$",
+    ),
+]
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+MAX_FILES_PER_REQUEST = 250_000
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, and the cursor of the next (null on the last page)."""
+
+    items: list[T]
+    next: str | None = None
+
+
+class Strict(BaseModel):
+    """Input models refuse fields they do not know, so typos are reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstrumentIn(Strict):
+    name: Name
+    full_name: str = Field(default="", max_length=200)
+    description: Text = ""
+    techniques: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = []
+
+
+class InstrumentOut(BaseModel):
+    id: int
+    name: str
+    full_name: str
+    description: str
+    techniques: list[str]
+
+
+class ParticipantIn(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    role: ParticipantRole
+
+
+class ParticipantOut(BaseModel):
+    username: str
+    full_name: str
+    orcid: str | None
+    role: ParticipantRole
+
+
+class InvestigationIn(Strict):
+    code: Name
+    visit: str = Field(default="", max_length=50)
+    title: str = Field(min_length=1, max_length=500)
+    abstract: Text = ""
+    instrument: str = Field(min_length=1, max_length=50)
+    start: datetime
+    end: datetime | None = None
+    release_date: datetime | None = None
+    proposal_type: str = Field(default="standard", min_length=1, max_length=40)
+    doi: str | None = Field(default=None, max_length=200)
+    participants: list[ParticipantIn] = []
+
+
+class InvestigationOut(BaseModel):
+    id: int
+    code: str
+    visit: str
+    title: str
+    abstract: str
+    instrument: str
+    start: datetime
+    end: datetime | None
+    release_date: datetime | None
+    doi: str | None
+    proposal_type: str
+    public: bool
+    placeholder: bool
+    participants: list[ParticipantOut]
+    dataset_count: int
+    file_count: int
+    volume_bytes: int
+
+
+class ParameterIn(Strict):
+    value: Any
+    unit: str | None = Field(default=None, max_length=50)
+
+
+class SampleIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    chemical_formula: str | None = Field(default=None, max_length=200)
+    description: Text = ""
+
+
+class FileIn(Strict):
+    path: str = Field(min_length=1, max_length=1000)
+    size: int = Field(default=0, ge=0)
+    checksum: str | None = Field(default=None, max_length=200)
+
+    @field_validator("path")
+    @classmethod
+    def _clean_path(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("a path may not contain a NUL character")
+        return value
+
+
+class DatasetIn(Strict):
+    investigation: str = Field(min_length=1, max_length=50, description="Proposal code.")
+    instrument: str | None = Field(default=None, max_length=50)
+    name: str = Field(min_length=1, max_length=300)
+    location: str = Field(min_length=1, max_length=1000)
+    type: DatasetType = DatasetType.raw
+    technique: str = Field(default="", max_length=100)
+    start: datetime | None = None
+    end: datetime | None = None
+    sample: str | SampleIn | None = None
+    parameters: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=200)],
+        ParameterIn | str | int | float | bool | list[Any] | None,
+    ] = {}
+    files: list[FileIn] = Field(default=[], max_length=MAX_FILES_PER_REQUEST)
+    inputs: list[int] = []
+
+    @field_validator("files")
+    @classmethod
+    def _unique_paths(cls, files: list[FileIn]) -> list[FileIn]:
+        seen: set[str] = set()
+        for entry in files:
+            if entry.path in seen:
+                raise ValueError(f"path {entry.path!r} is listed twice")
+            seen.add(entry.path)
+        return files
+
+
+class DatasetBatchIn(Strict):
+    datasets: list[DatasetIn] = Field(min_length=1, max_length=10_000)
+
+
+class Registered(BaseModel):
+    id: int
+    location: str
+    created: bool
+
+
+class SampleOut(BaseModel):
+    id: int
+    name: str
+    chemical_formula: str | None
+
+
+class ParameterOut(BaseModel):
+    value: Any
+    unit: str | None
+
+
+class DatasetOut(BaseModel):
+    id: int
+    investigation: str
+    investigation_id: int
+    instrument: str
+    name: str
+    location: str
+    type: DatasetType
+    technique: str
+    start: datetime
+    end: datetime | None
+    sample: SampleOut | None
+    parameters: dict[str, ParameterOut]
+    file_count: int
+    volume_bytes: int
+    inputs: list[int]
+    outputs: list[int]
+    created: datetime
+
+
+class DatafileOut(BaseModel):
+    id: int
+    dataset: int
+    path: str
+    size: int
+    checksum: str | None
+    tier: str
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    instrument: list[FacetCount]
+    technique: list[FacetCount]
+    year: list[FacetCount]
+    type: list[FacetCount]
+    total: int

@@ -1,0 +1,55 @@
+"""Text search on datasets: FTS5 on SQLite, a GIN text index on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, Integer, cast, extract, func, text
+from sqlalchemy.orm import Session
+
+from fairbeam.catalogue.bulk import dialect_name
+from fairbeam.catalogue.models import Dataset
+from fairbeam.errors import InvalidInput
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 12
+
+
+def words_of(query: str) -> list[str]:
+    """The words of a search box, lowercased; punctuation only separates."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    if len(words) > MAX_WORDS:
+        raise InvalidInput(f"q has {len(words)} words; at most {MAX_WORDS} are searched")
+    return words
+
+
+def dataset_text_clause(session: Session, query: str) -> ColumnElement[bool] | None:
+    """Datasets whose text holds every word of ``query`` (as a prefix); None for no words."""
+    words = words_of(query)
+    if not words:
+        return None
+    if dialect_name(session) == "postgresql":
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        return text(
+            "to_tsvector('simple'::regconfig, dataset.search_text) "
+            "@@ to_tsquery('simple'::regconfig, :fb_tsquery)"
+        ).bindparams(fb_tsquery=tsquery)
+    match = " ".join(f'"{w}"*' for w in words)
+    return Dataset.id.in_(
+        text("SELECT rowid FROM dataset_fts WHERE dataset_fts MATCH :fb_match")
+        .bindparams(fb_match=match)
+        .columns(rowid=Integer)
+    )
+
+
+def year_of(session: Session, column: ColumnElement[object]) -> ColumnElement[int]:
+    """The calendar year of a datetime column, as an integer."""
+    if dialect_name(session) == "postgresql":
+        return cast(extract("year", column), Integer)
+    return cast(func.strftime("%Y", column), Integer)
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern for a substring, with LIKE's wildcards escaped."""
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

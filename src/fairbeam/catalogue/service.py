@@ -1,0 +1,512 @@
+"""Reading and creating catalogue entries, always through the access rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, not_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from fairbeam.access.models import User
+from fairbeam.access.policy import (
+    Principal,
+    check_create_investigation,
+    check_data,
+    dataset_filter,
+    released,
+    require_manager,
+)
+from fairbeam.audit.service import record
+from fairbeam.catalogue.conditions import condition_clause, parameter_type_ids, parse_condition
+from fairbeam.catalogue.models import (
+    Datafile,
+    Dataset,
+    DatasetInput,
+    DatasetParameter,
+    Instrument,
+    Investigation,
+    ParameterType,
+    Participant,
+    Sample,
+)
+from fairbeam.catalogue.schemas import (
+    DatafileOut,
+    DatasetOut,
+    InstrumentIn,
+    InstrumentOut,
+    InvestigationIn,
+    InvestigationOut,
+    Page,
+    ParameterOut,
+    ParticipantOut,
+    SampleOut,
+)
+from fairbeam.catalogue.search import dataset_text_clause, like_pattern
+from fairbeam.db.base import as_utc, utcnow
+from fairbeam.errors import Conflict, InvalidInput, NotFound
+from fairbeam.pagination import after, decode_cursor, encode_cursor
+
+INVESTIGATION_SORTS = {
+    "-start": (("start", "id"), True),
+    "start": (("start", "id"), False),
+    "code": (("code", "id"), False),
+    "-code": (("code", "id"), True),
+}
+DATASET_SORTS = {
+    "-start": (("start", "id"), True),
+    "start": (("start", "id"), False),
+    "name": (("name", "id"), False),
+    "-name": (("name", "id"), True),
+    "-created": (("created", "id"), True),
+}
+SCOPES = ("all", "mine", "open", "closed", "beamline")
+
+
+def _sort(
+    sorts: dict[str, tuple[tuple[str, ...], bool]], sort: str
+) -> tuple[tuple[str, ...], bool]:
+    if sort not in sorts:
+        raise InvalidInput(f"sort {sort!r} is not known; use one of {', '.join(sorts)}")
+    return sorts[sort]
+
+
+def _paginate(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    sort: tuple[tuple[str, ...], bool],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    names, descending = sort
+    columns = [getattr(model, name) for name in names]
+    if cursor:
+        query = query.where(after(columns, decode_cursor(cursor, len(columns)), descending))
+    order = [c.desc() if descending else c.asc() for c in columns]
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([getattr(rows[-1], name) for name in names])
+
+
+# Instruments ---------------------------------------------------------------
+
+
+def instrument_out(instrument: Instrument) -> InstrumentOut:
+    """The API view of an instrument."""
+    return InstrumentOut(
+        id=instrument.id,
+        name=instrument.name,
+        full_name=instrument.full_name,
+        description=instrument.description,
+        techniques=list(instrument.techniques or []),
+    )
+
+
+def list_instruments(session: Session, limit: int, cursor: str | None) -> Page[InstrumentOut]:
+    """Every beamline, by name."""
+    rows, next_cursor = _paginate(
+        session, select(Instrument), Instrument, (("name", "id"), False), limit, cursor
+    )
+    return Page(items=[instrument_out(r) for r in rows], next=next_cursor)
+
+
+def create_instrument(session: Session, principal: Principal, data: InstrumentIn) -> Instrument:
+    """A new beamline (managers only)."""
+    require_manager(principal)
+    if session.scalar(select(Instrument.id).where(Instrument.name == data.name)):
+        raise Conflict(f"instrument {data.name!r} already exists")
+    instrument = Instrument(
+        name=data.name,
+        full_name=data.full_name or data.name,
+        description=data.description,
+        techniques=data.techniques,
+    )
+    session.add(instrument)
+    session.flush()
+    record(
+        session,
+        "instrument.create",
+        "instrument",
+        instrument.id,
+        actor_id=principal.user_id,
+        actor=principal.username or "system",
+        name=data.name,
+    )
+    return instrument
+
+
+def get_instrument(session: Session, name: str) -> Instrument:
+    """An instrument by name."""
+    instrument = session.scalar(select(Instrument).where(Instrument.name == name))
+    if instrument is None:
+        raise NotFound(f"instrument {name!r} not found")
+    return instrument
+
+
+# Investigations ------------------------------------------------------------
+
+
+def investigation_out(investigation: Investigation) -> InvestigationOut:
+    """The public view of an investigation (its high-level metadata is open to all)."""
+    release = investigation.release_date
+    return InvestigationOut(
+        id=investigation.id,
+        code=investigation.code,
+        visit=investigation.visit,
+        title=investigation.title,
+        abstract=investigation.abstract,
+        instrument=investigation.instrument.name,
+        start=investigation.start,
+        end=investigation.end,
+        release_date=release,
+        doi=investigation.doi,
+        proposal_type=investigation.proposal_type,
+        public=release is not None and release <= utcnow(),
+        placeholder=investigation.placeholder,
+        participants=[
+            ParticipantOut(
+                username=p.user.username,
+                full_name=p.user.full_name,
+                orcid=p.user.orcid,
+                role=p.role,
+            )
+            for p in sorted(investigation.participants, key=lambda p: (p.role.value, p.user_id))
+        ],
+        dataset_count=investigation.dataset_count,
+        file_count=investigation.file_count,
+        volume_bytes=investigation.volume_bytes,
+    )
+
+
+@dataclass
+class InvestigationFilters:
+    """Filters of the investigation list."""
+
+    instrument: str | None = None
+    q: str | None = None
+    scope: str = "all"
+    start_after: datetime | None = None
+    start_before: datetime | None = None
+
+
+def list_investigations(
+    session: Session,
+    principal: Principal,
+    filters: InvestigationFilters,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[InvestigationOut]:
+    """Investigations in a scope: high-level metadata is public, so all are listed."""
+    query = select(Investigation).options(
+        selectinload(Investigation.participants).joinedload(Participant.user)
+    )
+    if filters.scope not in SCOPES:
+        raise InvalidInput(f"scope {filters.scope!r} is not known; use one of {', '.join(SCOPES)}")
+    if filters.scope == "mine":
+        if principal.user_id is None:
+            return Page(items=[])
+        query = query.where(
+            Investigation.id.in_(
+                select(Participant.investigation_id).where(Participant.user_id == principal.user_id)
+            )
+        )
+    elif filters.scope == "open":
+        query = query.where(released())
+    elif filters.scope == "closed":
+        query = query.where(not_(released()))
+    elif filters.scope == "beamline":
+        query = query.where(Investigation.instrument_id.in_(sorted(principal.instrument_ids)))
+    if filters.instrument:
+        query = query.where(
+            Investigation.instrument_id == get_instrument(session, filters.instrument).id
+        )
+    if filters.q:
+        pattern = like_pattern(filters.q)
+        query = query.where(
+            or_(
+                func.lower(Investigation.code).like(pattern, escape="\\"),
+                func.lower(Investigation.title).like(pattern, escape="\\"),
+                func.lower(Investigation.abstract).like(pattern, escape="\\"),
+            )
+        )
+    if filters.start_after:
+        query = query.where(Investigation.start >= as_utc(filters.start_after))
+    if filters.start_before:
+        query = query.where(Investigation.start < as_utc(filters.start_before))
+    rows, next_cursor = _paginate(
+        session, query, Investigation, _sort(INVESTIGATION_SORTS, sort), limit, cursor
+    )
+    return Page(items=[investigation_out(r) for r in rows], next=next_cursor)
+
+
+def get_investigation(session: Session, ref: str | int) -> Investigation:
+    """An investigation by id, or by code (its latest session)."""
+    query = select(Investigation).options(
+        selectinload(Investigation.participants).joinedload(Participant.user)
+    )
+    if isinstance(ref, int) or str(ref).isdigit():
+        found = session.scalar(query.where(Investigation.id == int(ref)))
+    else:
+        found = session.scalar(
+            query.where(Investigation.code == ref).order_by(Investigation.start.desc()).limit(1)
+        )
+    if found is None:
+        raise NotFound(f"investigation {ref} not found")
+    return found
+
+
+def create_investigation(
+    session: Session, principal: Principal, data: InvestigationIn
+) -> Investigation:
+    """A new investigation with its participants (managers, or software on its beamline)."""
+    instrument = session.scalar(select(Instrument).where(Instrument.name == data.instrument))
+    if instrument is None:
+        raise InvalidInput(f"instrument {data.instrument!r} does not exist")
+    check_create_investigation(principal, instrument.id, instrument.name)
+    if data.end is not None and data.end < data.start:
+        raise InvalidInput("end is before start")
+    if session.scalar(
+        select(Investigation.id).where(
+            Investigation.code == data.code, Investigation.visit == data.visit
+        )
+    ):
+        raise Conflict(f"investigation {data.code!r} (visit {data.visit!r}) already exists")
+    if data.doi and session.scalar(select(Investigation.id).where(Investigation.doi == data.doi)):
+        raise Conflict(f"DOI {data.doi!r} already belongs to another investigation")
+    users = {}
+    for entry in data.participants:
+        user = session.scalar(select(User).where(User.username == entry.username))
+        if user is None:
+            raise InvalidInput(f"participant {entry.username!r} is not a known user")
+        if user.id in users:
+            raise InvalidInput(f"participant {entry.username!r} is listed twice")
+        users[user.id] = entry.role
+    investigation = Investigation(
+        code=data.code,
+        visit=data.visit,
+        title=data.title,
+        abstract=data.abstract,
+        instrument_id=instrument.id,
+        start=data.start,
+        end=data.end,
+        release_date=data.release_date,
+        proposal_type=data.proposal_type,
+        doi=data.doi,
+    )
+    session.add(investigation)
+    session.flush()
+    for user_id, role in users.items():
+        session.add(Participant(investigation_id=investigation.id, user_id=user_id, role=role))
+    record(
+        session,
+        "investigation.create",
+        "investigation",
+        investigation.id,
+        actor_id=principal.user_id,
+        actor=principal.username or "system",
+        code=data.code,
+    )
+    session.flush()
+    session.expire(investigation)
+    return get_investigation(session, investigation.id)
+
+
+# Datasets ------------------------------------------------------------------
+
+
+@dataclass
+class DatasetFilters:
+    """Filters of the dataset list and of its facet counts."""
+
+    investigation: str | None = None
+    instrument: str | None = None
+    sample: str | None = None
+    technique: str | None = None
+    type: str | None = None
+    q: str | None = None
+    start_after: datetime | None = None
+    start_before: datetime | None = None
+    param: list[str] = field(default_factory=list)
+
+
+def dataset_clauses(
+    session: Session, principal: Principal, filters: DatasetFilters
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the filters and the access rules (the query joins Investigation)."""
+    clauses: list[ColumnElement[bool]] = [dataset_filter(principal)]
+    if filters.investigation:
+        ref = filters.investigation
+        if ref.isdigit():
+            clauses.append(Dataset.investigation_id == int(ref))
+        else:
+            clauses.append(
+                Dataset.investigation_id.in_(
+                    select(Investigation.id).where(Investigation.code == ref)
+                )
+            )
+    if filters.instrument:
+        clauses.append(Dataset.instrument_id == get_instrument(session, filters.instrument).id)
+    if filters.sample:
+        if filters.sample.isdigit():
+            clauses.append(Dataset.sample_id == int(filters.sample))
+        else:
+            clauses.append(
+                Dataset.sample_id.in_(select(Sample.id).where(Sample.name == filters.sample))
+            )
+    if filters.technique:
+        clauses.append(Dataset.technique == filters.technique)
+    if filters.type:
+        if filters.type not in ("raw", "processed"):
+            raise InvalidInput(f"type {filters.type!r} is not known; use raw or processed")
+        clauses.append(Dataset.type == filters.type)
+    if filters.start_after:
+        clauses.append(Dataset.start >= as_utc(filters.start_after))
+    if filters.start_before:
+        clauses.append(Dataset.start < as_utc(filters.start_before))
+    if filters.q:
+        text_clause = dataset_text_clause(session, filters.q)
+        if text_clause is not None:
+            clauses.append(text_clause)
+    conditions = [parse_condition(raw) for raw in filters.param]
+    type_ids = parameter_type_ids(session, [c.name for c in conditions])
+    clauses += [condition_clause(c, type_ids.get(c.name)) for c in conditions]
+    return clauses
+
+
+def list_datasets(
+    session: Session,
+    principal: Principal,
+    filters: DatasetFilters,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[DatasetOut]:
+    """The datasets the caller may see that match the filters."""
+    sort_key = _sort(DATASET_SORTS, sort)
+    query = (
+        select(Dataset)
+        .join(Investigation, Investigation.id == Dataset.investigation_id)
+        .where(*dataset_clauses(session, principal, filters))
+    )
+    rows, next_cursor = _paginate(session, query, Dataset, sort_key, limit, cursor)
+    return Page(items=datasets_out(session, rows), next=next_cursor)
+
+
+def datasets_out(session: Session, datasets: list[Dataset]) -> list[DatasetOut]:
+    """API views of datasets, their parameters and provenance read in three queries."""
+    ids = [d.id for d in datasets]
+    params: dict[int, dict[str, ParameterOut]] = {i: {} for i in ids}
+    inputs: dict[int, list[int]] = {i: [] for i in ids}
+    outputs: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        rows = session.execute(
+            select(
+                DatasetParameter.dataset_id,
+                ParameterType.name,
+                DatasetParameter.value,
+                DatasetParameter.unit,
+            )
+            .join(ParameterType, ParameterType.id == DatasetParameter.type_id)
+            .where(DatasetParameter.dataset_id.in_(ids))
+            .order_by(DatasetParameter.dataset_id, ParameterType.name)
+        )
+        for dataset_id, name, value, unit in rows.tuples():
+            params[dataset_id][name] = ParameterOut(value=value, unit=unit)
+        links = session.execute(
+            select(DatasetInput.dataset_id, DatasetInput.input_id).where(
+                or_(DatasetInput.dataset_id.in_(ids), DatasetInput.input_id.in_(ids))
+            )
+        )
+        for dataset_id, input_id in links.tuples():
+            if dataset_id in inputs:
+                inputs[dataset_id].append(input_id)
+            if input_id in outputs:
+                outputs[input_id].append(dataset_id)
+    return [
+        DatasetOut(
+            id=d.id,
+            investigation=d.investigation.code,
+            investigation_id=d.investigation_id,
+            instrument=d.investigation.instrument.name
+            if d.instrument_id == d.investigation.instrument_id
+            else _instrument_name(session, d.instrument_id),
+            name=d.name,
+            location=d.location,
+            type=d.type,
+            technique=d.technique,
+            start=d.start,
+            end=d.end,
+            sample=SampleOut(
+                id=d.sample.id, name=d.sample.name, chemical_formula=d.sample.chemical_formula
+            )
+            if d.sample
+            else None,
+            parameters=params[d.id],
+            file_count=d.file_count,
+            volume_bytes=d.volume_bytes,
+            inputs=sorted(inputs[d.id]),
+            outputs=sorted(outputs[d.id]),
+            created=d.created,
+        )
+        for d in datasets
+    ]
+
+
+def _instrument_name(session: Session, instrument_id: int) -> str:
+    return session.scalar(select(Instrument.name).where(Instrument.id == instrument_id)) or ""
+
+
+def get_dataset(session: Session, principal: Principal, dataset_id: int) -> Dataset:
+    """One dataset, or 404 when it does not exist or the caller may not see it."""
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    investigation = get_investigation(session, dataset.investigation_id)
+    if dataset.instrument_id in principal.instrument_ids:
+        return dataset
+    check_data(principal, investigation, f"dataset {dataset_id}")
+    return dataset
+
+
+def list_files(
+    session: Session, principal: Principal, dataset_id: int, limit: int, cursor: str | None
+) -> Page[DatafileOut]:
+    """A dataset's files by path, a page at a time (a dataset may hold 200,000)."""
+    get_dataset(session, principal, dataset_id)
+    query = select(Datafile).where(Datafile.dataset_id == dataset_id)
+    if cursor:
+        (last_path,) = decode_cursor(cursor, 1)
+        query = query.where(Datafile.path > str(last_path))
+    rows = list(session.scalars(query.order_by(Datafile.path).limit(limit + 1)))
+    next_cursor = encode_cursor([rows[limit - 1].path]) if len(rows) > limit else None
+    return Page(
+        items=[
+            DatafileOut(
+                id=f.id,
+                dataset=f.dataset_id,
+                path=f.path,
+                size=f.size,
+                checksum=f.checksum,
+                tier=f.tier,
+            )
+            for f in rows[:limit]
+        ],
+        next=next_cursor,
+    )
+
+
+def get_file(session: Session, principal: Principal, file_id: int) -> Datafile:
+    """One datafile, through its dataset's access rules."""
+    datafile = session.get(Datafile, file_id)
+    if datafile is None:
+        raise NotFound(f"file {file_id} not found")
+    try:
+        get_dataset(session, principal, datafile.dataset_id)
+    except NotFound as exc:
+        raise NotFound(f"file {file_id} not found") from exc
+    return datafile

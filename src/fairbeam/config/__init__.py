@@ -1,0 +1,110 @@
+"""Settings from FAIRBEAM_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fairbeam.errors import InvalidInput
+
+
+def _default_var() -> Path:
+    return Path(os.environ.get("FAIRBEAM_VAR", "var"))
+
+
+class Settings(BaseSettings):
+    """Every setting of fairbeam; each default works on a laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="FAIRBEAM_", extra="ignore")
+
+    var: Path = Field(default_factory=_default_var, description="Folder for local state.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the catalogue; default a SQLite file in var/.",
+    )
+    storage: Path = Field(default=Path(), description="The local storage folder.")
+    archive: Path = Field(default=Path(), description="The archive tier's folder.")
+    data_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders the server may harvest and serve (comma-separated).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `fairbeam serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `fairbeam serve` binds.")
+    facility: str = Field(default="ESRF", description="Short name of the facility.")
+    facility_name: str = Field(
+        default="European Synchrotron Radiation Facility", description="Full name."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="Lifetime of a login session token, in hours."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins allowed per username in the window."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window of the login rate limit, in seconds."
+    )
+    page_limit_max: int = Field(default=1000, ge=1, description="Largest page a list returns.")
+
+    @field_validator("data_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.var / 'fairbeam.db').as_posix()}"
+        if self.storage == Path():
+            self.storage = self.var / "storage"
+        if self.archive == Path():
+            self.archive = self.var / "archive"
+
+    @property
+    def database_kind(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+
+def _toml_values(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"FAIRBEAM_CONFIG names {path}, which does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"FAIRBEAM_CONFIG file {path} is not valid TOML: {exc}") from exc
+    section = data.get("fairbeam", data)
+    known = set(Settings.model_fields)
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise InvalidInput(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return dict(section)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings: TOML file (if FAIRBEAM_CONFIG names one), then FAIRBEAM_* variables."""
+    values: dict[str, Any] = {}
+    config_file = os.environ.get("FAIRBEAM_CONFIG")
+    if config_file:
+        values.update(_toml_values(Path(config_file)))
+    env_names = {name for name in Settings.model_fields if f"FAIRBEAM_{name.upper()}" in os.environ}
+    # Environment variables win over the file: drop file values they override.
+    for name in env_names:
+        values.pop(name, None)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return load_settings()

@@ -1,0 +1,39 @@
+"""Every table, imported in one place so Alembic and create_all see them all."""
+
+from fairbeam.access.models import ApiToken, Group, GroupMember, InstrumentStaff, User
+from fairbeam.audit.models import AuditRecord
+from fairbeam.catalogue.models import (
+    Datafile,
+    Dataset,
+    DatasetInput,
+    DatasetParameter,
+    DatasetSummary,
+    Facility,
+    Instrument,
+    Investigation,
+    ParameterType,
+    Participant,
+    Sample,
+)
+from fairbeam.db.base import Base
+
+__all__ = [
+    "ApiToken",
+    "AuditRecord",
+    "Base",
+    "Datafile",
+    "Dataset",
+    "DatasetInput",
+    "DatasetParameter",
+    "DatasetSummary",
+    "Facility",
+    "Group",
+    "GroupMember",
+    "Instrument",
+    "InstrumentStaff",
+    "Investigation",
+    "ParameterType",
+    "Participant",
+    "Sample",
+    "User",
+]

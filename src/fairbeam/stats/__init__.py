@@ -1,0 +1,1 @@
+"""Usage and volume statistics of the catalogue."""
