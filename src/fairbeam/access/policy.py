@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 
@@ -74,8 +75,8 @@ def released(now: datetime | None = None) -> ColumnElement[bool]:
 
 def data_filter(
     principal: Principal,
-    instrument_col: ColumnElement[int] | None = None,
-    investigation_col: ColumnElement[int] | None = None,
+    instrument_col: Any = None,
+    investigation_col: Any = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause for rows whose data the caller may see.
 

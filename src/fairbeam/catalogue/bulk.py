@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -16,7 +15,7 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def upsert_insert(session: Session, table: Table) -> Any:
+def upsert_insert(session: Session, table: Any) -> Any:
     """The engine's INSERT that understands ON CONFLICT."""
     if dialect_name(session) == "postgresql":
         return postgresql.insert(table)
@@ -48,7 +47,7 @@ def insert_returning_ids(
 ) -> list[int]:
     """Insert rows and return their new ids in the order given."""
     result = session.execute(
-        statement.returning(statement.table.c.id, sort_by_parameter_order=True),  # type: ignore[attr-defined]
+        statement.returning(statement.table.c.id, sort_by_parameter_order=True),
         rows,
     )
     return [row[0] for row in result]

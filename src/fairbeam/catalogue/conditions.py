@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ def parse_condition(raw: str) -> Condition:
     return Condition(name, op, value, float(number_unit["num"]), number_unit["unit"])
 
 
-def _compare(column: ColumnElement[float], op: str, number: float) -> ColumnElement[bool]:
+def _compare(column: Any, op: str, number: float) -> Any:
     if op == "=":
         spread = abs(number) * _EQUAL_TOLERANCE
         return column.between(number - spread, number + spread)
@@ -109,4 +110,4 @@ def parameter_type_ids(session: Session, names: list[str]) -> dict[str, int]:
     rows = session.execute(
         select(ParameterType.name, ParameterType.id).where(ParameterType.name.in_(names))
     )
-    return {name: type_id for name, type_id in rows.tuples()}
+    return {name: type_id for name, type_id in rows}

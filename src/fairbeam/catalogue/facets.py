@@ -44,7 +44,7 @@ def _from_summary(session: Session, principal: Principal, filters: DatasetFilter
         query = query.where(s.technique == filters.technique)
     if filters.type:
         query = query.where(s.type == filters.type)
-    return list(session.execute(query).tuples())
+    return list(session.execute(query))
 
 
 def _from_datasets(session: Session, principal: Principal, filters: DatasetFilters) -> list[Any]:
@@ -58,7 +58,7 @@ def _from_datasets(session: Session, principal: Principal, filters: DatasetFilte
     )
     return [
         (instrument, technique, year_value, getattr(kind, "value", kind), count)
-        for instrument, technique, year_value, kind, count in session.execute(query).tuples()
+        for instrument, technique, year_value, kind, count in session.execute(query)
     ]
 
 
@@ -79,7 +79,7 @@ def dataset_facets(session: Session, principal: Principal, filters: DatasetFilte
         if _summary_answers(filters)
         else _from_datasets(session, principal, filters)
     )
-    names = dict(session.execute(select(Instrument.id, Instrument.name)).tuples().all())
+    names = dict(session.execute(select(Instrument.id, Instrument.name)).all())
     instruments: Counter[str] = Counter()
     techniques: Counter[str] = Counter()
     years: Counter[str] = Counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_register, dataset_filter
@@ -192,7 +192,7 @@ class _Resolver:
                 tuple_(Sample.investigation_id, Sample.name).in_(sorted(wanted))
             )
         )
-        return {(inv, name): sample_id for inv, name, sample_id in found.tuples()}
+        return {(inv, name): sample_id for inv, name, sample_id in found}
 
     def parameter_types(self, first_units: dict[str, NormalisedValue]) -> dict[str, int]:
         if not first_units:
@@ -208,7 +208,7 @@ class _Resolver:
                 ParameterType.name.in_(sorted(first_units))
             )
         )
-        return {name: type_id for name, type_id in found.tuples()}
+        return {name: type_id for name, type_id in found}
 
 
 def register_datasets(
@@ -293,13 +293,13 @@ def register_datasets(
                 (investigation.id, item.technique, start.year, item.type.value),
                 instrument_id,
                 1,
-                values["file_count"],
-                values["volume_bytes"],
+                len(files),
+                sum(f.size for f in files),
             )
             results.append(None)
 
     if new_rows:
-        ids = insert_returning_ids(session, Dataset.__table__.insert(), new_rows)
+        ids = insert_returning_ids(session, insert(Dataset), new_rows)
         _write_children(session, list(zip(ids, new_items, strict=True)), type_ids)
         new_ids = iter(ids)
         for i, result in enumerate(results):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, text
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ def words_of(query: str) -> list[str]:
     return words
 
 
-def dataset_text_clause(session: Session, query: str) -> ColumnElement[bool] | None:
+def dataset_text_clause(session: Session, query: str) -> Any:
     """Datasets whose text holds every word of ``query`` (as a prefix); None for no words."""
     words = words_of(query)
     if not words:
@@ -42,7 +43,7 @@ def dataset_text_clause(session: Session, query: str) -> ColumnElement[bool] | N
     )
 
 
-def year_of(session: Session, column: ColumnElement[object]) -> ColumnElement[int]:
+def year_of(session: Session, column: Any) -> ColumnElement[int]:
     """The calendar year of a datetime column, as an integer."""
     if dialect_name(session) == "postgresql":
         return cast(extract("year", column), Integer)

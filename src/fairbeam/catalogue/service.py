@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,7 +66,7 @@ SCOPES = ("all", "mine", "open", "closed", "beamline")
 
 
 def _sort(
-    sorts: dict[str, tuple[tuple[str, ...], bool]], sort: str
+    sorts: Mapping[str, tuple[tuple[str, ...], bool]], sort: str
 ) -> tuple[tuple[str, ...], bool]:
     if sort not in sorts:
         raise InvalidInput(f"sort {sort!r} is not known; use one of {', '.join(sorts)}")
@@ -415,14 +416,14 @@ def datasets_out(session: Session, datasets: list[Dataset]) -> list[DatasetOut]:
             .where(DatasetParameter.dataset_id.in_(ids))
             .order_by(DatasetParameter.dataset_id, ParameterType.name)
         )
-        for dataset_id, name, value, unit in rows.tuples():
+        for dataset_id, name, value, unit in rows:
             params[dataset_id][name] = ParameterOut(value=value, unit=unit)
         links = session.execute(
             select(DatasetInput.dataset_id, DatasetInput.input_id).where(
                 or_(DatasetInput.dataset_id.in_(ids), DatasetInput.input_id.in_(ids))
             )
         )
-        for dataset_id, input_id in links.tuples():
+        for dataset_id, input_id in links:
             if dataset_id in inputs:
                 inputs[dataset_id].append(input_id)
             if input_id in outputs:

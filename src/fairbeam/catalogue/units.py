@@ -11,7 +11,7 @@ from typing import Any
 
 import pint
 
-_REGISTRY = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+_REGISTRY: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 _NUMBER_WITH_UNIT = re.compile(
     r"^\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[^\d\s].*?)?\s*$"
 )
