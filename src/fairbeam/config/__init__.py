@@ -6,10 +6,10 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fairbeam.errors import InvalidInput
 
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     storage: Path = Field(default=Path(), description="The local storage folder.")
     archive: Path = Field(default=Path(), description="The archive tier's folder.")
-    data_roots: list[Path] = Field(
+    data_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="Folders the server may harvest and serve (comma-separated).",
     )
@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=900, ge=1, description="Window of the login rate limit, in seconds."
     )
-    page_limit_max: int = Field(default=1000, ge=1, description="Largest page a list returns.")
 
     @field_validator("data_roots", mode="before")
     @classmethod
