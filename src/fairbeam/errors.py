@@ -51,3 +51,7 @@ class TooManyAttempts(FairbeamError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class HarvestError(InvalidInput):
+    """A file could not be harvested; the message names the file and what is wrong."""
