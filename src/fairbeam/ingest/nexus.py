@@ -120,12 +120,12 @@ def open_hdf5(path: Path) -> tuple[h5py.File, bool, list[str]]:
         message = str(exc)
         if "open for write" in message or "consistency flags" in message:
             return _open_swmr(path)
-        if "lock" in message:
+        if "truncated" in message:
+            raise HarvestError(f"{path}: is truncated ({_detail(message)})") from exc
+        if "unable to lock" in message:
             # A writer holds the lock without SWMR: read what is flushed, without locking.
             note = f"{path}: is being written without SWMR; its metadata may be incomplete"
             return _open_unlocked(path), True, [note]
-        if "truncated" in message:
-            raise HarvestError(f"{path}: is truncated ({_detail(message)})") from exc
         raise HarvestError(f"{path}: is corrupt or not readable ({_detail(message)})") from exc
 
 
