@@ -1,0 +1,1 @@
+"""Harvesting metadata from HDF5/NeXus files into the catalogue."""
