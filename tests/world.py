@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fairbeam.access.models import Role
+from fairbeam.access.models import Role, User
 from fairbeam.access.policy import Principal
+from fairbeam.access.security import hash_password
 from fairbeam.access.service import create_token, create_user, principal_of
 from fairbeam.catalogue.models import (
     Datafile,
@@ -54,6 +57,19 @@ class World:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+@cache
+def _hash(password: str) -> str:
+    # argon2 is slow on purpose; hashing each test password once keeps tests fast.
+    return hash_password(password)
+
+
+def _user(session: Session, username: str, password: str | None = None, **kwargs: Any) -> User:
+    user = create_user(session, username, **kwargs)
+    if password:
+        user.password_hash = _hash(password)
+    return user
+
+
 def build_world(session: Session) -> World:
     """Two beamlines (ID23 with an embargoed and a released investigation, ID11 with an
     embargoed one) and a user, staff member, manager and software of each kind."""
@@ -67,18 +83,18 @@ def build_world(session: Session) -> World:
     session.flush()
     world = World()
     users = {
-        "other_user": create_user(session, "bob", password="bob-password"),
-        "participant": create_user(session, "alice", password="alice-password"),
-        "staff": create_user(
+        "other_user": _user(session, "bob", password="bob-password"),
+        "participant": _user(session, "alice", password="alice-password"),
+        "staff": _user(
             session, "stella", password="stella-password", role=Role.staff, instruments=["ID23"]
         ),
-        "other_staff": create_user(
+        "other_staff": _user(
             session, "oscar", password="oscar-password", role=Role.staff, instruments=["ID11"]
         ),
-        "manager": create_user(session, "maria", password="maria-password", role=Role.manager),
-        "software": create_user(session, "bliss-id23", role=Role.software, instruments=["ID23"]),
+        "manager": _user(session, "maria", password="maria-password", role=Role.manager),
+        "software": _user(session, "bliss-id23", role=Role.software, instruments=["ID23"]),
     }
-    carol = create_user(session, "carol", password="carol-password")
+    carol = _user(session, "carol", password="carol-password")
     world.tokens["anonymous"] = None
     for role, user in users.items():
         world.tokens[role] = create_token(session, user, name=f"{role} token")

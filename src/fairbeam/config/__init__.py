@@ -6,7 +6,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,6 +39,32 @@ class Settings(BaseSettings):
     facility: str = Field(default="ESRF", description="Short name of the facility.")
     facility_name: str = Field(
         default="European Synchrotron Radiation Facility", description="Full name."
+    )
+    layout: str = Field(
+        default=(
+            ".../visitor/{proposal}/{beamline}/{session}/{kind}/{sample}/"
+            "{sample}_{dataset}/{sample}_{dataset}.h5"
+        ),
+        description="The facility's directory layout of acquisition files.",
+    )
+    raw_folder: str = Field(default="RAW_DATA", description="`{kind}` of raw data.")
+    processed_folder: str = Field(
+        default="PROCESSED_DATA", description="`{kind}` of processed data."
+    )
+    checksum: Literal["xxh3", "sha256", "none"] = Field(
+        default="xxh3", description="Checksum harvest computes: xxh3 (fast), sha256 or none."
+    )
+    checksum_max_bytes: int = Field(
+        default=0, ge=0, description="Files larger than this get no checksum (0: no limit)."
+    )
+    harvest_workers: int = Field(
+        default=2, ge=1, le=64, description="Processes reading files in parallel during harvest."
+    )
+    watch_settle_seconds: float = Field(
+        default=10.0, ge=0, description="How long a dataset stays unchanged before it is harvested."
+    )
+    watch_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often the watcher looks at the folders."
     )
     session_hours: float = Field(
         default=12.0, gt=0, description="Lifetime of a login session token, in hours."

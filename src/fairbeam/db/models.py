@@ -16,6 +16,7 @@ from fairbeam.catalogue.models import (
     Sample,
 )
 from fairbeam.db.base import Base
+from fairbeam.ingest.models import HarvestProblem, HarvestState
 
 __all__ = [
     "ApiToken",
@@ -29,6 +30,8 @@ __all__ = [
     "Facility",
     "Group",
     "GroupMember",
+    "HarvestProblem",
+    "HarvestState",
     "Instrument",
     "InstrumentStaff",
     "Investigation",

@@ -1,0 +1,57 @@
+"""Events inside the server: a feature publishes what happened, others subscribe.
+
+Handlers run after the change is committed, in the publishing process. A failing
+handler is logged and never undoes or blocks the change that was published.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("fairbeam.events")
+
+DATASET_REGISTERED = "dataset.registered"
+
+
+@dataclass(frozen=True)
+class DatasetRegistered:
+    """A dataset was registered (``created``) or registered again (updated)."""
+
+    dataset_id: int
+    investigation_id: int
+    instrument_id: int
+    location: str
+    created: bool
+    source: str  # "api" or "harvest"
+    actor: str | None = None
+
+
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    """Named events and their subscribers."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        """Call ``handler(payload)`` for every event ``name`` published from now on."""
+        self._handlers[name].append(handler)
+
+    def publish(self, name: str, payload: Any) -> None:
+        """Deliver ``payload`` to every subscriber of ``name``."""
+        for handler in list(self._handlers.get(name, ())):
+            try:
+                handler(payload)
+            except Exception:
+                log.exception("subscriber %r of %s failed", handler, name)
+
+
+def build_event_bus() -> EventBus:
+    """The bus with every feature's subscribers, for a server or a command."""
+    return EventBus()

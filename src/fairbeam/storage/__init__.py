@@ -1,0 +1,1 @@
+"""Storage tiers, checksums and archive bundles."""
