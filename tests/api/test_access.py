@@ -1,0 +1,384 @@
+"""Every route of the application against every role, from one declarative table.
+
+A route the application serves but the table does not list fails
+`test_every_route_has_an_access_rule`: a new route needs its access rule here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fairbeam.api.app import create_app
+from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation
+from fairbeam.config import Settings
+from tests.world import ROLES, World
+
+# The roles of tests/world.py, and a caller whose token is not valid.
+CALLERS = (*ROLES, "bad_token")
+Outcome = dict[str, int]
+
+
+def outcome(default: int, **per_role: int) -> Outcome:
+    """The status each caller gets: ``default`` unless the role is named."""
+    unknown = set(per_role) - set(CALLERS)
+    assert not unknown, f"unknown roles {unknown}"
+    return {caller: per_role.get(caller, default) for caller in CALLERS}
+
+
+# Outcomes shared by several routes.
+PUBLIC = outcome(200)  # no caller needed: a bad token is not even looked at
+OPEN_TO_ALL = outcome(200, bad_token=401)
+CLOSED_DATA = outcome(404, participant=200, staff=200, manager=200, software=200, bad_token=401)
+FOREIGN_DATA = outcome(404, other_staff=200, manager=200, bad_token=401)
+MISSING = outcome(404, bad_token=401)
+REGISTER_ON_ID23 = outcome(403, anonymous=401, bad_token=401, staff=201, manager=201, software=201)
+REGISTER_ON_ID11 = outcome(403, anonymous=401, bad_token=401, other_staff=201, manager=201)
+MANAGERS_ONLY = outcome(403, anonymous=401, bad_token=401, manager=201)
+CREATE_ON_ID23 = outcome(403, anonymous=401, bad_token=401, manager=201, software=201)
+STAFF_ONLY = outcome(403, anonymous=401, bad_token=401, staff=200, other_staff=200, manager=200)
+
+
+def _dataset(code: str) -> Callable[[str], dict[str, Any]]:
+    return lambda role: {
+        "investigation": code,
+        "name": f"scan_{role}",
+        "location": f"/data/{code}/scan_{role}",
+        "technique": "MX",
+        "files": [{"path": "scan.h5", "size": 10}],
+    }
+
+
+def _batch(code: str) -> Callable[[str], dict[str, Any]]:
+    return lambda role: {"datasets": [_dataset(code)(role)]}
+
+
+def _investigation(instrument: str) -> Callable[[str], dict[str, Any]]:
+    return lambda role: {
+        "code": f"NEW-{role}".replace("_", "-"),
+        "title": "A new proposal",
+        "instrument": instrument,
+        "start": "2025-01-01T08:00:00Z",
+        "end": "2025-01-03T08:00:00Z",
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to a route, and the status each caller gets."""
+
+    method: str
+    route: str  # the path as the application declares it
+    url: str  # the concrete URL; {name} is an id of the world
+    expect: Outcome
+    body: Callable[[str], Any] | None = None
+    writes: type | None = None  # the table that gains one row per accepted write
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+ACCESS: list[Case] = [
+    # Outside /api: documentation and the front page, open to all.
+    Case("GET", "/", "/", outcome(307)),
+    Case("GET", "/api/openapi.json", "/api/openapi.json", PUBLIC),
+    Case("HEAD", "/api/openapi.json", "/api/openapi.json", PUBLIC),
+    Case("GET", "/api/docs", "/api/docs", PUBLIC),
+    Case("HEAD", "/api/docs", "/api/docs", PUBLIC),
+    Case("GET", "/api/redoc", "/api/redoc", PUBLIC),
+    Case("HEAD", "/api/redoc", "/api/redoc", PUBLIC),
+    Case("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", PUBLIC),
+    Case("HEAD", "/docs/oauth2-redirect", "/docs/oauth2-redirect", PUBLIC),
+    Case("GET", "/api/health", "/api/health", PUBLIC),
+    # Accounts.
+    Case(
+        "POST",
+        "/api/auth/login",
+        "/api/auth/login",
+        PUBLIC,
+        body=lambda _: {"username": "alice", "password": "alice-password"},
+    ),
+    Case("GET", "/api/me", "/api/me", OPEN_TO_ALL),
+    # Beamlines: public to read, managers create.
+    Case("GET", "/api/instruments", "/api/instruments", PUBLIC),
+    Case(
+        "POST",
+        "/api/instruments",
+        "/api/instruments",
+        MANAGERS_ONLY,
+        body=lambda role: {"name": f"BM-{role}", "techniques": ["SAXS"]},
+        writes=Instrument,
+    ),
+    # Investigations: high-level metadata is public, closed or not.
+    Case("GET", "/api/investigations", "/api/investigations", OPEN_TO_ALL),
+    Case(
+        "GET",
+        "/api/investigations/{ref}",
+        "/api/investigations/{closed_investigation}",
+        OPEN_TO_ALL,
+    ),
+    Case("GET", "/api/investigations/{ref}", "/api/investigations/MX-1001", OPEN_TO_ALL),
+    Case(
+        "GET", "/api/investigations/{ref}", "/api/investigations/{open_investigation}", OPEN_TO_ALL
+    ),
+    Case("GET", "/api/investigations/{ref}", "/api/investigations/HC-2000", OPEN_TO_ALL),
+    Case("GET", "/api/investigations/{ref}", "/api/investigations/999999", MISSING),
+    Case("GET", "/api/investigations/{ref}", "/api/investigations/NO-SUCH", MISSING),
+    Case(
+        "POST",
+        "/api/investigations",
+        "/api/investigations",
+        CREATE_ON_ID23,
+        _investigation("ID23"),
+        Investigation,
+    ),
+    Case(
+        "POST",
+        "/api/investigations",
+        "/api/investigations",
+        MANAGERS_ONLY,
+        _investigation("ID11"),
+        Investigation,
+    ),
+    # Datasets: lists are filtered silently (see the tests below), one object is 404.
+    Case("GET", "/api/datasets", "/api/datasets", OPEN_TO_ALL),
+    Case("GET", "/api/datasets", "/api/datasets?investigation=MX-1001", OPEN_TO_ALL),
+    Case("GET", "/api/datasets/facets", "/api/datasets/facets", OPEN_TO_ALL),
+    Case("GET", "/api/datasets/{dataset_id}", "/api/datasets/{closed_dataset}", CLOSED_DATA),
+    Case("GET", "/api/datasets/{dataset_id}", "/api/datasets/{open_dataset}", OPEN_TO_ALL),
+    Case("GET", "/api/datasets/{dataset_id}", "/api/datasets/{foreign_dataset}", FOREIGN_DATA),
+    Case("GET", "/api/datasets/{dataset_id}", "/api/datasets/999999", MISSING),
+    Case(
+        "GET",
+        "/api/datasets/{dataset_id}/files",
+        "/api/datasets/{closed_dataset}/files",
+        CLOSED_DATA,
+    ),
+    Case(
+        "GET", "/api/datasets/{dataset_id}/files", "/api/datasets/{open_dataset}/files", OPEN_TO_ALL
+    ),
+    Case(
+        "GET",
+        "/api/datasets/{dataset_id}/files",
+        "/api/datasets/{foreign_dataset}/files",
+        FOREIGN_DATA,
+    ),
+    Case("GET", "/api/datasets/{dataset_id}/files", "/api/datasets/999999/files", MISSING),
+    Case("POST", "/api/datasets", "/api/datasets", REGISTER_ON_ID23, _dataset("MX-1001"), Dataset),
+    Case("POST", "/api/datasets", "/api/datasets", REGISTER_ON_ID23, _dataset("MX-0900"), Dataset),
+    Case("POST", "/api/datasets", "/api/datasets", REGISTER_ON_ID11, _dataset("HC-2000"), Dataset),
+    Case(
+        "POST",
+        "/api/datasets/batch",
+        "/api/datasets/batch",
+        {**REGISTER_ON_ID23, "staff": 200, "manager": 200, "software": 200},
+        _batch("MX-1001"),
+        Dataset,
+    ),
+    Case(
+        "POST",
+        "/api/datasets/batch",
+        "/api/datasets/batch",
+        {**REGISTER_ON_ID11, "other_staff": 200, "manager": 200},
+        _batch("HC-2000"),
+        Dataset,
+    ),
+    # Files follow their dataset.
+    Case("GET", "/api/files/{file_id}", "/api/files/{closed_file}", CLOSED_DATA),
+    Case("GET", "/api/files/{file_id}", "/api/files/{open_file}", OPEN_TO_ALL),
+    Case("GET", "/api/files/{file_id}", "/api/files/{foreign_file}", FOREIGN_DATA),
+    Case("GET", "/api/files/{file_id}", "/api/files/999999", MISSING),
+    # Statistics: beamline staff and managers.
+    Case("GET", "/api/stats", "/api/stats", STAFF_ONLY),
+]
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the application answers, included routers flattened."""
+    return {
+        (method, route.path)
+        for route in iter_route_contexts(app.routes)
+        for method in (route.methods or ())
+    }
+
+
+def ids_of(world: World, session: Session) -> dict[str, int]:
+    """The world's ids by the names the table uses."""
+    foreign_file = session.scalar(
+        select(Datafile.id).where(Datafile.dataset_id == world.foreign_dataset).limit(1)
+    )
+    assert foreign_file is not None
+    return {
+        "closed_investigation": world.closed_investigation,
+        "open_investigation": world.open_investigation,
+        "closed_dataset": world.closed_dataset,
+        "open_dataset": world.open_dataset,
+        "foreign_dataset": world.foreign_dataset,
+        "closed_file": world.closed_file,
+        "open_file": world.open_file,
+        "foreign_file": foreign_file,
+    }
+
+
+def headers_of(world: World, caller: str) -> dict[str, str]:
+    """The Authorization header of a caller of the table."""
+    if caller == "bad_token":
+        return {"Authorization": "Bearer fb_this-token-was-never-issued"}
+    return world.headers(caller)
+
+
+def test_every_route_has_an_access_rule() -> None:
+    app = create_app(Settings(database_url="sqlite://"))
+    served = served_routes(app)
+    declared = {(case.method, case.route) for case in ACCESS}
+    assert served - declared == set(), "routes without an access rule in ACCESS"
+    assert declared - served == set(), "rules in ACCESS for routes the app does not serve"
+
+
+@pytest.mark.parametrize("case", ACCESS, ids=lambda case: case.id)
+def test_route_answers_each_role(
+    case: Case, http: httpx.Client, world: World, session: Session
+) -> None:
+    url = case.url.format(**ids_of(world, session))
+    rows_before = count_rows(session, case.writes)
+    got: Outcome = {}
+    for caller in CALLERS:
+        response = http.request(
+            case.method,
+            url,
+            headers=headers_of(world, caller),
+            json=case.body(caller) if case.body else None,
+        )
+        got[caller] = response.status_code
+        if response.status_code >= 400:
+            body = response.json()
+            assert set(body) == {"detail"}, (caller, body)
+            assert isinstance(body["detail"], str) and body["detail"], (caller, body)
+        if response.status_code == 401:
+            assert response.headers["www-authenticate"] == "Bearer"
+    assert got == case.expect
+    # A refused write leaves nothing behind; an accepted one writes one row.
+    accepted = sum(1 for status in got.values() if status in (200, 201))
+    assert count_rows(session, case.writes) == rows_before + (accepted if case.writes else 0)
+
+
+def count_rows(session: Session, table: type | None) -> int:
+    """Rows in ``table`` as the database holds them now (0 without a table)."""
+    if table is None:
+        return 0
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+# What each role sees of the world's three datasets (and their files).
+VISIBLE_DATASETS = {
+    "anonymous": {"open_0001"},
+    "other_user": {"open_0001"},
+    "participant": {"open_0001", "closed_0001"},
+    "staff": {"open_0001", "closed_0001"},
+    "other_staff": {"open_0001", "foreign_0001"},
+    "manager": {"open_0001", "closed_0001", "foreign_0001"},
+    "software": {"open_0001", "closed_0001"},
+}
+INVESTIGATION_OF = {"open_0001": "MX-0900", "closed_0001": "MX-1001", "foreign_0001": "HC-2000"}
+INSTRUMENT_OF = {"open_0001": "ID23", "closed_0001": "ID23", "foreign_0001": "ID11"}
+
+
+def names_seen(http: httpx.Client, world: World, url: str, **params: str) -> dict[str, set[str]]:
+    """The ``name`` (or ``code``) of the items each role gets from a list."""
+    seen = {}
+    for role in ROLES:
+        response = http.get(url, params=params, headers=world.headers(role))
+        assert response.status_code == 200, (role, response.text)
+        seen[role] = {item.get("name", item.get("code")) for item in response.json()["items"]}
+    return seen
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"investigation": "MX-1001"},
+        {"investigation": "MX-0900"},
+        {"investigation": "HC-2000"},
+        {"instrument": "ID11"},
+        {"q": "lysozyme", "param": "wavelength < 1 nm"},
+        {"sort": "name", "limit": "1000"},
+    ],
+    ids=str,
+)
+def test_dataset_list_is_filtered_silently(
+    params: dict[str, str], http: httpx.Client, world: World
+) -> None:
+    def matches(name: str) -> bool:
+        return (
+            params.get("investigation", INVESTIGATION_OF[name]) == INVESTIGATION_OF[name]
+            and params.get("instrument", INSTRUMENT_OF[name]) == INSTRUMENT_OF[name]
+        )
+
+    expected = {role: {n for n in VISIBLE_DATASETS[role] if matches(n)} for role in ROLES}
+    assert names_seen(http, world, "/api/datasets", **params) == expected
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "lysozyme"}, {"instrument": "ID23"}], ids=str)
+def test_facets_count_only_visible_datasets(
+    params: dict[str, str], http: httpx.Client, world: World
+) -> None:
+    for role in ROLES:
+        facets = http.get("/api/datasets/facets", params=params, headers=world.headers(role))
+        visible = [
+            n
+            for n in VISIBLE_DATASETS[role]
+            if params.get("instrument", INSTRUMENT_OF[n]) == INSTRUMENT_OF[n]
+        ]
+        per_instrument: dict[str, int] = {}
+        for name in visible:
+            per_instrument[INSTRUMENT_OF[name]] = per_instrument.get(INSTRUMENT_OF[name], 0) + 1
+        body = facets.json()
+        assert body["total"] == len(visible), role
+        assert {f["value"]: f["count"] for f in body["instrument"]} == per_instrument, role
+        assert sum(f["count"] for f in body["type"]) == len(visible), role
+
+
+def test_every_role_sees_every_investigations_metadata(http: httpx.Client, world: World) -> None:
+    everything = {"MX-1001", "MX-0900", "HC-2000"}
+    assert names_seen(http, world, "/api/investigations") == {role: everything for role in ROLES}
+    closed = http.get("/api/investigations/MX-1001").json()
+    assert (closed["title"], closed["abstract"], closed["public"]) == (
+        "Investigation MX-1001",
+        "Abstract of MX-1001",
+        False,
+    )
+    assert [p["username"] for p in closed["participants"]] == ["alice"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ("mine", {"participant": {"MX-1001"}}),
+        (
+            "beamline",
+            {
+                "staff": {"MX-1001", "MX-0900"},
+                "other_staff": {"HC-2000"},
+                "software": {"MX-1001", "MX-0900"},
+            },
+        ),
+        ("open", {role: {"MX-0900"} for role in ROLES}),
+        ("closed", {role: {"MX-1001", "HC-2000"} for role in ROLES}),
+    ],
+)
+def test_investigation_scopes(
+    scope: str, expected: dict[str, set[str]], http: httpx.Client, world: World
+) -> None:
+    seen = names_seen(http, world, "/api/investigations", scope=scope)
+    assert {role: codes for role, codes in seen.items() if codes} == expected
