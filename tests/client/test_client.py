@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib.util
 import socket
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import PurePosixPath
 
+import numpy as np
+import pint
 import pytest
 
 from fairbeam.client import (
@@ -275,3 +278,33 @@ def test_results_read_well_in_a_notebook(connect: Connect, world: World) -> None
         frame = results.to_dataframe()
         assert list(frame["name"]) == ["closed_0001"]
     assert isinstance(dataset, Dataset)
+
+
+def test_registration_takes_python_values(connect: Connect) -> None:
+    units = pint.UnitRegistry()
+    dataset = connect("software").register_dataset(
+        "MX-1001",
+        "python_values",
+        "/data/visitor/MX-1001/python_values",
+        start=date(2024, 3, 2),
+        sample={"name": "thaumatin", "chemical_formula": "C1H1"},
+        parameters={
+            "energy": 12.7 * units.keV,
+            "frames": np.int64(3600),
+            "exposure_time": (np.float64(0.01), "s"),
+            "omega_range": np.array([0.0, 360.0]),
+        },
+        files=[PurePosixPath("python_values/master.h5")],
+    )
+    assert dataset.start == datetime(2024, 3, 2, tzinfo=UTC)
+    assert dataset.sample is not None and dataset.sample.chemical_formula == "C1H1"
+    given = {name: (p.value, p.unit) for name, p in dataset.parameters.items()}
+    assert given == {
+        "energy": (12.7, "kiloelectron_volt"),
+        "frames": (3600, None),
+        "exposure_time": (0.01, "s"),
+        "omega_range": ([0.0, 360.0], None),
+    }
+    assert [f.path for f in connect("participant").files(dataset.id)] == ["python_values/master.h5"]
+    found = connect("participant").datasets(param="energy > 12000 eV", sample="thaumatin")
+    assert [d.id for d in found] == [dataset.id]
