@@ -38,7 +38,7 @@ def fail(detail: str, as_json: bool = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"detail": detail}) + "\n")
     else:
-        errors.print(f"[bold red]error:[/] {detail}", highlight=False)
+        errors.print(f"[bold red]error:[/] {detail}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 

@@ -8,6 +8,8 @@ from fairbeam import __version__
 from fairbeam.access.cli import token_app, user_app
 from fairbeam.cli.common import console, handles_errors, settings
 from fairbeam.db import make_engine, upgrade_database
+from fairbeam.demo.cli import demo
+from fairbeam.ingest.cli import ingest
 
 app = typer.Typer(
     name="fairbeam",
@@ -19,6 +21,8 @@ db_app = typer.Typer(help="The catalogue database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.command("demo")(demo)
+app.command("ingest")(ingest)
 
 
 @app.callback()

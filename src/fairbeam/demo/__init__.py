@@ -1,0 +1,1 @@
+"""A believable demo facility: beamlines, proposals, people, datasets and NeXus files."""
