@@ -34,7 +34,7 @@ class Principal:
     @property
     def anonymous(self) -> bool:
         """True for a caller without a valid token."""
-        return self.user_id is None
+        return self.role is None
 
     @property
     def is_manager(self) -> bool:
@@ -43,6 +43,9 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+# fairbeam's own processes (harvest run by the operator, the policy pass) act with a
+# manager's rights under this name.
+SYSTEM = Principal(username="fairbeam", role=Role.manager)
 
 
 def require_login(principal: Principal) -> Principal:
@@ -64,6 +67,13 @@ def require_staff(principal: Principal) -> None:
     require_login(principal)
     if principal.role not in (Role.staff, Role.manager):
         raise Forbidden("only beamline staff and managers may do this")
+
+
+def require_registrar(principal: Principal) -> None:
+    """Refuse anyone who may not register data on any beamline."""
+    require_login(principal)
+    if principal.role not in (Role.staff, Role.manager, Role.software):
+        raise Forbidden("only beamline staff, managers and control software may register data")
 
 
 def released(now: datetime | None = None) -> ColumnElement[bool]:

@@ -19,6 +19,8 @@ from fairbeam.catalogue.routes import router as catalogue_router
 from fairbeam.config import Settings, get_settings
 from fairbeam.db import make_engine, make_sessionmaker
 from fairbeam.errors import FairbeamError, TooManyAttempts
+from fairbeam.events import build_event_bus
+from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.stats.routes import router as stats_router
 
 log = logging.getLogger("fairbeam")
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.events = build_event_bus()
     add_error_handlers(app)
 
     @app.get("/api/health", response_model=Health, tags=["health"])
@@ -101,6 +104,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def home() -> RedirectResponse:
         return RedirectResponse("/api/docs")
 
-    for router in (access_router, catalogue_router, stats_router):
+    for router in (access_router, catalogue_router, ingest_router, stats_router):
         app.include_router(router, prefix="/api")
     return app

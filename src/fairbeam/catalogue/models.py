@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fairbeam.access.models import User
 from fairbeam.db.base import Base, UTCDateTime, utcnow
 
 
@@ -115,7 +116,7 @@ class Participant(Base):
     )
 
     investigation: Mapped[Investigation] = relationship(back_populates="participants")
-    user: Mapped[Any] = relationship("User", lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class Sample(Base):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, SessionDep
 from fairbeam.catalogue import service
+from fairbeam.catalogue.announce import announce_registered
 from fairbeam.catalogue.facets import dataset_facets
 from fairbeam.catalogue.registration import register_datasets
 from fairbeam.catalogue.schemas import (
@@ -141,7 +142,7 @@ def get_dataset(dataset_id: int, session: SessionDep, principal: CurrentPrincipa
 
 
 def _register(
-    session: SessionDep, principal: CurrentPrincipal, items: list[DatasetIn]
+    request: Request, session: SessionDep, principal: CurrentPrincipal, items: list[DatasetIn]
 ) -> list[Registered]:
     # Two clients registering the same new location at once: the loser of the race
     # retries once and finds the winner's dataset, so both get the same answer.
@@ -149,6 +150,9 @@ def _register(
         try:
             results = register_datasets(session, principal, items)
             session.commit()
+            announce_registered(
+                session, request.app.state.events, results, "api", principal.username
+            )
             return results
         except IntegrityError as exc:
             session.rollback()
@@ -161,11 +165,15 @@ def _register(
 
 @router.post("/datasets", response_model=DatasetOut, status_code=status.HTTP_201_CREATED)
 def post_dataset(
-    body: DatasetIn, response: Response, session: SessionDep, principal: CurrentPrincipal
+    body: DatasetIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> DatasetOut:
     """Register a dataset (control software); the same investigation and location again
     updates it and answers 200."""
-    (result,) = _register(session, principal, [body])
+    (result,) = _register(request, session, principal, [body])
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return service.datasets_out(session, [service.get_dataset(session, principal, result.id)])[0]
@@ -173,10 +181,10 @@ def post_dataset(
 
 @router.post("/datasets/batch", response_model=list[Registered])
 def post_dataset_batch(
-    body: DatasetBatchIn, session: SessionDep, principal: CurrentPrincipal
+    body: DatasetBatchIn, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> list[Registered]:
     """Register many datasets in one transaction: all are written, or none."""
-    return _register(session, principal, body.datasets)
+    return _register(request, session, principal, body.datasets)
 
 
 @router.get("/datasets/{dataset_id}/files", response_model=Page[DatafileOut])
