@@ -40,7 +40,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from _harvest_files import Tree, write_tree
+from _harvest_files import BEAMLINE, Tree, write_tree
 from peers import TILED, ensure_tiled, peer_version
 
 BENCH = Path(__file__).resolve().parent
@@ -235,27 +235,53 @@ def checksum_switch(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     return [], {"FAIRBEAM_CHECKSUM": "none"}
 
 
-def count_ingested(output: str) -> tuple[int, int, int]:
-    """Datasets, files and failures from `fairbeam ingest --json`; -1 where absent."""
+def ingest_summary(output: str) -> dict[str, int]:
+    """Counts by status from `fairbeam ingest --json`; empty when it printed none."""
     try:
         report = json.loads(output[output.index("{") :])
     except ValueError:
-        return -1, -1, -1
+        return {}
+    summary = report.get("summary", {})
+    return {key: value for key, value in summary.items() if isinstance(value, int)}
 
-    def number(*names: str) -> int:
-        for name in names:
-            value = report.get(name)
-            if isinstance(value, int):
-                return value
-            if isinstance(value, list):
-                return len(value)
-        return -1
 
-    return (
-        number("datasets", "datasets_registered", "registered"),
-        number("datafiles", "files", "datafiles_registered"),
-        number("failures", "failed", "errors"),
-    )
+def catalogue_counts(database_url: str) -> dict[str, int]:
+    """What the catalogue holds after the harvest: datasets, files, checksums, parameters."""
+    from sqlalchemy import create_engine, text
+
+    queries = {
+        "datasets": "SELECT count(*) FROM dataset",
+        "datafiles": "SELECT count(*) FROM datafile",
+        "checksums": "SELECT count(*) FROM datafile WHERE checksum IS NOT NULL AND checksum <> ''",
+        "parameters": "SELECT count(*) FROM dataset_parameter",
+        "bytes": "SELECT coalesce(sum(size), 0) FROM datafile",
+    }
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                name: int(connection.execute(text(sql)).scalar_one())
+                for name, sql in queries.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def add_beamline(database_url: str) -> None:
+    """The beamline the files name, as the facility configures it before any harvest."""
+    from fairbeam.access.policy import SYSTEM
+    from fairbeam.catalogue.schemas import InstrumentIn
+    from fairbeam.catalogue.service import create_instrument
+    from fairbeam.db import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            beamline = InstrumentIn(name=BEAMLINE.upper(), full_name=f"{BEAMLINE.upper()} beamline")
+            create_instrument(session, SYSTEM, beamline)
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def run_fairbeam(
@@ -273,6 +299,7 @@ def run_fairbeam(
     )
     fairbeam = fairbeam_command()
     check([fairbeam, "db", "upgrade"], env)
+    add_beamline(env["FAIRBEAM_DATABASE_URL"])
     options: list[str] = []
     if not checksums:
         options, settings = checksum_switch(env)
@@ -280,19 +307,30 @@ def run_fairbeam(
     command = [fairbeam, "ingest", str(tree.root), "--json", *options]
     console.print(f"[dim]{' '.join(command[1:])}[/dim]")
     done = run_timed(command, env, var / "ingest.log", timeout)
-    datasets, files, failures = count_ingested(done.output)
-    ok = done.returncode == 0 and datasets in (-1, tree.datasets) and failures in (-1, 0)
-    note = "" if ok else f"exit {done.returncode}: {done.output.strip()[-300:]}"
+    summary = ingest_summary(done.output)
+    held = catalogue_counts(env["FAIRBEAM_DATABASE_URL"])
+    problems = []
+    if done.returncode:
+        problems.append(f"exit {done.returncode}: {done.output.strip()[-300:]}")
+    if summary.get("failed"):
+        problems.append(f"{summary['failed']} failed")
+    if held["datasets"] != tree.datasets or held["datafiles"] != tree.files:
+        problems.append(f"catalogue holds {held['datasets']} datasets, {held['datafiles']} files")
+    if checksums and held["checksums"] != held["datafiles"]:
+        problems.append(f"only {held['checksums']} of {held['datafiles']} files have checksums")
+    ok = not problems
+    note = "; ".join(problems)
     engine = "PostgreSQL" if database_url else "SQLite"
     return Run(
         tool=f"fairbeam ingest, {engine}, {'checksums' if checksums else 'no checksums'}",
         seconds=done.seconds,
-        datasets=datasets if datasets >= 0 else tree.datasets,
-        files=files if files >= 0 else tree.files,
+        datasets=held["datasets"],
+        files=held["datafiles"],
         bytes=tree.bytes,
         max_rss_mb=done.max_rss_mb,
         ok=ok,
         note=note,
+        extra={"summary": summary, "catalogue": held},
     )
 
 
