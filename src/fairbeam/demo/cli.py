@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from fairbeam.cli.common import JsonOption, console, emit, errors, handles_errors, open_session
 from fairbeam.cli.common import settings as load_settings
-from fairbeam.demo.build import DemoSummary, build_demo, count_investigations
 from fairbeam.demo.plan import Size
+
+if TYPE_CHECKING:
+    from fairbeam.demo.build import DemoSummary
 
 
 def _accounts_table(summary: DemoSummary) -> Table:
@@ -41,6 +45,9 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     """Fill an empty catalogue with a demo facility and print its accounts."""
+    # Imported here: registration, h5py and numpy would slow every other command's start.
+    from fairbeam.demo.build import build_demo, count_investigations
+
     config = load_settings()
     with open_session(config) as session:
         existing = count_investigations(session)
