@@ -193,6 +193,7 @@ def run_tiled(tree: Tree, work: Path, timeout: float) -> Run:
     try:
         wait_for_server(f"{url}/", server, timeout=120)
         console.print(f"[dim]tiled register {url} {tree.root}[/dim]")
+        load = os.getloadavg()[0]
         done = run_timed(
             [tiled, "register", url, str(tree.root)], env, folder / "register.log", timeout
         )
@@ -213,7 +214,12 @@ def run_tiled(tree: Tree, work: Path, timeout: float) -> Run:
         max_rss_mb=done.max_rss_mb + server_rss,
         ok=ok,
         note=note,
-        extra={"nodes": nodes, "server_rss_mb": server_rss, "client_rss_mb": done.max_rss_mb},
+        extra={
+            "load_before": load,
+            "nodes": nodes,
+            "server_rss_mb": server_rss,
+            "client_rss_mb": done.max_rss_mb,
+        },
     )
 
 
@@ -306,6 +312,7 @@ def run_fairbeam(
         env.update(settings)
     command = [fairbeam, "ingest", str(tree.root), "--json", *options]
     console.print(f"[dim]{' '.join(command[1:])}[/dim]")
+    load = os.getloadavg()[0]
     done = run_timed(command, env, var / "ingest.log", timeout)
     summary = ingest_summary(done.output)
     held = catalogue_counts(env["FAIRBEAM_DATABASE_URL"])
@@ -330,7 +337,7 @@ def run_fairbeam(
         max_rss_mb=done.max_rss_mb,
         ok=ok,
         note=note,
-        extra={"summary": summary, "catalogue": held},
+        extra={"summary": summary, "catalogue": held, "load_before": load},
     )
 
 
