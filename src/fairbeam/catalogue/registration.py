@@ -409,9 +409,12 @@ def _update_dataset(
         session.execute(
             statement,
             [
+                # The JSON column encodes the value itself: the row's pre-encoded text
+                # (for COPY) would be stored as a string.
                 dict(
                     zip(PARAMETER_COLUMNS, _parameter_row(dataset.id, type_ids[n], v), strict=True)
                 )
+                | {"value": v.value}
                 for n, v in params.items()
             ],
         )

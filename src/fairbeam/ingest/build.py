@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,10 @@ from fairbeam.catalogue.schemas import DatasetIn, SampleIn
 from fairbeam.errors import InvalidInput
 from fairbeam.ingest.layout import Layout
 from fairbeam.ingest.read import DatasetFiles
+
+# The catalogue's limits (catalogue/schemas.py) on a parameter's name and unit.
+MAX_PARAMETER_NAME = 200
+MAX_UNIT = 50
 
 
 def normalised(name: str) -> str:
@@ -111,6 +116,12 @@ def dataset_request(
     parameters: dict[str, Any] = {}
     for scan in scans:
         for name, parameter in scan.parameters.items():
+            if len(name) > MAX_PARAMETER_NAME or len(parameter.unit or "") > MAX_UNIT:
+                # Kept out, and said, rather than refusing the whole dataset for it.
+                note = f"parameter {name[:100]!r}: name or unit longer than the catalogue holds"
+                if note not in master.problems:
+                    master.problems.append(note)
+                continue
             parameters.setdefault(name, _parameter(parameter.value, parameter.unit))
     first = scans[0] if scans else None
     parameters["scan_count"] = len(scans)
@@ -129,19 +140,29 @@ def dataset_request(
         if info.sample and info.dataset
         else (read.location.name if whole_folder else read.location.stem)
     )
-    return DatasetIn(
-        investigation=names.investigation(code),
-        instrument=instrument,
-        name=name[:300],
-        location=str(read.location),
-        type="processed" if info.kind == "processed" else "raw",
-        technique=_first(*(s.technique for s in scans)) or "",
-        start=start,
-        end=end,
-        sample=SampleIn(name=sample_name[:200], chemical_formula=formula) if sample_name else None,
-        parameters=parameters,
-        files=[
-            {"path": os.path.relpath(path, base), "size": size, "checksum": checksum}
-            for path, size, checksum in read.files
-        ],
-    )
+    try:
+        return DatasetIn(
+            investigation=names.investigation(code),
+            instrument=instrument,
+            name=name[:300],
+            location=str(read.location),
+            type="processed" if info.kind == "processed" else "raw",
+            technique=_first(*(s.technique for s in scans)) or "",
+            start=start,
+            end=end,
+            sample=SampleIn(name=sample_name[:200], chemical_formula=formula)
+            if sample_name
+            else None,
+            parameters=parameters,
+            files=[
+                {"path": os.path.relpath(path, base), "size": size, "checksum": checksum}
+                for path, size, checksum in read.files
+            ],
+        )
+    except ValidationError as exc:  # a value from the file the catalogue cannot hold
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        value = str(error.get("input"))[:60]
+        raise InvalidInput(
+            f"{master.path}: {where} {value!r} is not acceptable: {error['msg']}"
+        ) from exc
