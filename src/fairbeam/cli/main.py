@@ -10,6 +10,7 @@ from fairbeam.cli.common import console, handles_errors, settings
 from fairbeam.db import make_engine, upgrade_database
 from fairbeam.demo.cli import demo
 from fairbeam.ingest.cli import ingest
+from fairbeam.ingest.watch_cli import watch
 
 app = typer.Typer(
     name="fairbeam",
@@ -23,6 +24,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
+app.command("watch")(watch)
 
 
 @app.callback()

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     watch_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often the watcher looks at the folders."
     )
+    watch_marker: str = Field(
+        default=".finished",
+        pattern=r"^[^/\\]*$",
+        description="A file whose presence in an acquisition folder says it is finished.",
+    )
     session_hours: float = Field(
         default=12.0, gt=0, description="Lifetime of a login session token, in hours."
     )

@@ -1,4 +1,4 @@
-"""`fairbeam ingest` and `fairbeam watch`."""
+"""`fairbeam ingest`; `fairbeam watch` lives in `watch_cli.py`."""
 
 from __future__ import annotations
 
