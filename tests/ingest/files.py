@@ -403,3 +403,15 @@ def write_bad(path: Path, kind: str) -> Path:
     }
     path.write_bytes(contents[kind])
     return path
+
+
+def write_small_bliss(path: Path, scans: int = 2, *, sample: str = "sample1") -> Path:
+    """Write a small Bliss dataset file fast: `scans` entries, a positioner, a counter."""
+    with h5py.File(path, "w") as f:
+        for number in range(1, scans + 1):
+            e = entry(f, f"{number}.1", "loopscan 3 0.1")
+            positioners = group(group(e, "instrument", "NXinstrument"), "positioners", None)
+            field(positioners, "samz", 1.5 * number, "mm")
+            group(e, "measurement", "NXcollection")["diode"] = np.arange(3.0) * number
+            group(e, "sample", "NXsample")["name"] = sample
+    return path

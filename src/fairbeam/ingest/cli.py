@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
@@ -19,7 +20,10 @@ from fairbeam.ingest.service import Harvester, IngestReport
 
 def _print_report(report: IngestReport) -> None:
     for failure in report.failures:
-        errors.print(f"[red]failed[/] {failure.location}: {failure.message}", highlight=False)
+        message = failure.message or ""
+        # One line per file, however long its path; a message naming its file says it once.
+        line = message if message.startswith(failure.location) else f"{failure.location}: {message}"
+        errors.print(f"[red]failed[/] {escape(line)}", highlight=False, soft_wrap=True)
     table = Table(title="harvest")
     for status in ("created", "updated", "unchanged", "failed"):
         table.add_column(status, justify="right")
