@@ -14,6 +14,7 @@ from fairbeam.db.base import as_utc
 from fairbeam.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
+BAD_CURSOR = "cursor is not valid: pass the `next` value of the previous page unchanged"
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -33,14 +34,15 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         plain = json.loads(raw)
         if not isinstance(plain, list) or len(plain) != size:
             raise ValueError("wrong shape")
-        return [
-            datetime.fromisoformat(value["t"]) if isinstance(value, dict) else value
+        values = [
+            as_utc(datetime.fromisoformat(value["t"])) if isinstance(value, dict) else value
             for value in plain
         ]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput(
-            "cursor is not valid: pass the `next` value of the previous page unchanged"
-        ) from exc
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise ValueError("a NUL character")
+        return values
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise InvalidInput(BAD_CURSOR) from exc
 
 
 def after(columns: Sequence[Any], values: Sequence[Any], descending: bool) -> ColumnElement[bool]:
@@ -48,6 +50,9 @@ def after(columns: Sequence[Any], values: Sequence[Any], descending: bool) -> Co
 
     A row-value comparison, which both engines run as one index range scan.
     """
+    for column, value in zip(columns, values, strict=True):
+        if not isinstance(value, column.type.python_type):
+            raise InvalidInput(BAD_CURSOR)
     key = tuple_(*columns)
     bound = tuple_(*[literal(v, type_=c.type) for c, v in zip(columns, values, strict=True)])
     return key < bound if descending else key > bound

@@ -197,6 +197,21 @@ ACCESS: list[Case] = [
     Case("GET", "/api/files/{file_id}", "/api/files/{open_file}", OPEN_TO_ALL),
     Case("GET", "/api/files/{file_id}", "/api/files/{foreign_file}", FOREIGN_DATA),
     Case("GET", "/api/files/{file_id}", "/api/files/999999", MISSING),
+    # Harvest: whoever registers data asks for a harvest (here of a path outside the
+    # data roots, refused once the caller is let in); managers read the problems.
+    Case(
+        "POST",
+        "/api/ingest",
+        "/api/ingest",
+        outcome(422, anonymous=401, bad_token=401, other_user=403, participant=403),
+        body=lambda _: {"paths": ["/"]},
+    ),
+    Case(
+        "GET",
+        "/api/ingest/problems",
+        "/api/ingest/problems",
+        outcome(403, anonymous=401, bad_token=401, manager=200),
+    ),
     # Statistics: beamline staff and managers.
     Case("GET", "/api/stats", "/api/stats", STAFF_ONLY),
 ]

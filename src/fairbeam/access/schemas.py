@@ -10,8 +10,9 @@ from fairbeam.access.models import Role
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1000)
+    # No NUL characters: no database text holds them.
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]+$")
+    password: str = Field(min_length=1, max_length=1000, pattern=r"^[^\x00]+$")
 
 
 class UserOut(BaseModel):

@@ -6,7 +6,7 @@ import logging
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairbeam import __version__
 from fairbeam.access.routes import router as access_router
+from fairbeam.api.deps import refuse_nul
 from fairbeam.catalogue.routes import router as catalogue_router
 from fairbeam.config import Settings, get_settings
 from fairbeam.db import make_engine, make_sessionmaker
@@ -33,7 +34,9 @@ class Health(BaseModel):
 
 
 def _describe(error: Any) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    loc = error.get("loc", ())
+    # "body" only names the field when there is nothing more precise.
+    where = ".".join(str(part) for part in loc if part != "body") or ".".join(map(str, loc))
     return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
 
 
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url="/api/redoc",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
 from fairbeam.access.service import authenticate
 from fairbeam.config import Settings
-from fairbeam.errors import Unauthenticated
+from fairbeam.db.base import MAX_BIGINT
+from fairbeam.errors import InvalidInput, Unauthenticated
 
 
 def get_settings(request: Request) -> Settings:
@@ -37,6 +38,13 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def refuse_nul(request: Request) -> None:
+    """Refuse a path or query holding a NUL character, which no database text holds."""
+    query = request.query_params.multi_items()
+    if "\x00" in request.url.path or any("\x00" in k + v for k, v in query):
+        raise InvalidInput("the path and query may not contain a NUL character (%00)")
+
+
 def get_principal(
     session: Annotated[Session, Depends(get_session)],
     token: Annotated[str | None, Depends(bearer_token)],
@@ -50,3 +58,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page (at most 1000).")]
 Cursor = Annotated[str | None, Query(description="The `next` value of the previous page.")]
+PathId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="A row id.")]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, data_filter
 from fairbeam.catalogue.models import Dataset, DatasetSummary, Instrument, Investigation
-from fairbeam.catalogue.schemas import FacetCount, Facets
+from fairbeam.catalogue.schemas import FacetCount, Facets, row_id
 from fairbeam.catalogue.search import year_of
 from fairbeam.catalogue.service import DatasetFilters, dataset_clauses, get_instrument
 
@@ -34,8 +34,8 @@ def _from_summary(session: Session, principal: Principal, filters: DatasetFilter
     if filters.investigation:
         ref = filters.investigation
         query = query.where(
-            s.investigation_id == int(ref)
-            if ref.isdigit()
+            s.investigation_id == row_id(ref)
+            if row_id(ref) is not None
             else s.investigation_id.in_(select(Investigation.id).where(Investigation.code == ref))
         )
     if filters.instrument:

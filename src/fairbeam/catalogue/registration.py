@@ -141,6 +141,19 @@ class _Resolver:
                 "or name the `instrument` so a placeholder can be made"
             )
         else:
+            # A placeholder would clash with an existing proposal of that code.
+            elsewhere = sorted(
+                self.session.scalars(
+                    select(Instrument.name)
+                    .join(Investigation, Investigation.instrument_id == Instrument.id)
+                    .where(Investigation.code == item.investigation)
+                )
+            )
+            if elsewhere:
+                raise InvalidInput(
+                    f"investigation {item.investigation!r} is on {', '.join(elsewhere)}, "
+                    f"not on instrument {item.instrument!r}"
+                )
             chosen = self._placeholder(item, start)
         self.investigations[key] = chosen
         return chosen

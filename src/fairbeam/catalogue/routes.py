@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
-from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, SessionDep
+from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep
 from fairbeam.catalogue import service
 from fairbeam.catalogue.announce import announce_registered
 from fairbeam.catalogue.facets import dataset_facets
@@ -23,6 +22,7 @@ from fairbeam.catalogue.schemas import (
     InstrumentOut,
     InvestigationIn,
     InvestigationOut,
+    Moment,
     Page,
     Registered,
 )
@@ -91,8 +91,8 @@ def dataset_filters(
     technique: str | None = None,
     type: str | None = None,
     q: Annotated[str | None, Query(max_length=500)] = None,
-    start_after: datetime | None = None,
-    start_before: datetime | None = None,
+    start_after: Moment | None = None,
+    start_before: Moment | None = None,
     param: Annotated[
         list[str] | None, Query(description="`NAME OP VALUE [UNIT]`, repeatable.")
     ] = None,
@@ -136,7 +136,7 @@ def get_dataset_facets(
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut)
-def get_dataset(dataset_id: int, session: SessionDep, principal: CurrentPrincipal) -> DatasetOut:
+def get_dataset(dataset_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DatasetOut:
     """One dataset with its parameters, sample and provenance."""
     return service.datasets_out(session, [service.get_dataset(session, principal, dataset_id)])[0]
 
@@ -189,7 +189,7 @@ def post_dataset_batch(
 
 @router.get("/datasets/{dataset_id}/files", response_model=Page[DatafileOut])
 def get_dataset_files(
-    dataset_id: int,
+    dataset_id: PathId,
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: Limit = 50,
@@ -200,7 +200,7 @@ def get_dataset_files(
 
 
 @router.get("/files/{file_id}", response_model=DatafileOut)
-def get_file(file_id: int, session: SessionDep, principal: CurrentPrincipal) -> DatafileOut:
+def get_file(file_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DatafileOut:
     """One file's record."""
     f = service.get_file(session, principal, file_id)
     return DatafileOut(

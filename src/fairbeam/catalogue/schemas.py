@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from fairbeam.catalogue.models import DatasetType, ParticipantRole
+from fairbeam.db.base import MAX_BIGINT, as_utc
 
 T = TypeVar("T")
 
@@ -22,6 +31,42 @@ Name = Annotated[
 ]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 MAX_FILES_PER_REQUEST = 250_000
+MAX_FILE_SIZE = 2**50  # 1 PiB; a dataset's files then add up to what a BIGINT holds
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+# A date and time, in UTC (a naive one is taken to be UTC).
+Moment = Annotated[datetime, AfterValidator(_in_utc)]
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+
+
+def row_id(ref: str) -> int | None:
+    """``ref`` as a row id when it is one (ASCII digits that fit a BIGINT), else None."""
+    if ref.isascii() and ref.isdigit() and len(ref) <= 19 and int(ref) <= MAX_BIGINT:
+        return int(ref)
+    return None
+
+
+def check_storable(value: Any) -> Any:
+    """Refuse what no database column holds: NUL characters and non-finite numbers."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("a text may not contain a NUL character")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a number must be finite, not NaN or infinity")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key)
+            check_storable(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_storable(item)
+    return value
 
 
 class Page(BaseModel, Generic[T]):
@@ -35,6 +80,11 @@ class Strict(BaseModel):
     """Input models refuse fields they do not know, so typos are reported."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return check_storable(value)
 
 
 class InstrumentIn(Strict):
@@ -70,9 +120,9 @@ class InvestigationIn(Strict):
     title: str = Field(min_length=1, max_length=500)
     abstract: Text = ""
     instrument: str = Field(min_length=1, max_length=50)
-    start: datetime
-    end: datetime | None = None
-    release_date: datetime | None = None
+    start: Moment
+    end: Moment | None = None
+    release_date: Moment | None = None
     proposal_type: str = Field(default="standard", min_length=1, max_length=40)
     doi: str | None = Field(default=None, max_length=200)
     participants: list[ParticipantIn] = []
@@ -111,7 +161,7 @@ class SampleIn(Strict):
 
 class FileIn(Strict):
     path: str = Field(min_length=1, max_length=1000)
-    size: int = Field(default=0, ge=0)
+    size: int = Field(default=0, ge=0, le=MAX_FILE_SIZE)
     checksum: str | None = Field(default=None, max_length=200)
 
     @field_validator("path")
@@ -129,15 +179,15 @@ class DatasetIn(Strict):
     location: str = Field(min_length=1, max_length=1000)
     type: DatasetType = DatasetType.raw
     technique: str = Field(default="", max_length=100)
-    start: datetime | None = None
-    end: datetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
     sample: str | SampleIn | None = None
     parameters: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=200)],
         ParameterIn | str | int | float | bool | list[Any] | None,
     ] = {}
     files: list[FileIn] = Field(default=[], max_length=MAX_FILES_PER_REQUEST)
-    inputs: list[int] = []
+    inputs: list[RowId] = []
 
     @field_validator("files")
     @classmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, not_, or_, select
@@ -39,10 +38,12 @@ from fairbeam.catalogue.schemas import (
     InstrumentOut,
     InvestigationIn,
     InvestigationOut,
+    Moment,
     Page,
     ParameterOut,
     ParticipantOut,
     SampleOut,
+    row_id,
 )
 from fairbeam.catalogue.search import dataset_text_clause, like_pattern
 from fairbeam.db.base import as_utc, utcnow
@@ -190,8 +191,8 @@ class InvestigationFilters:
     instrument: str | None = None
     q: str | None = None
     scope: str = "all"
-    start_after: datetime | None = None
-    start_before: datetime | None = None
+    start_after: Moment | None = None
+    start_before: Moment | None = None
 
 
 def list_investigations(
@@ -250,8 +251,9 @@ def get_investigation(session: Session, ref: str | int) -> Investigation:
     query = select(Investigation).options(
         selectinload(Investigation.participants).joinedload(Participant.user)
     )
-    if isinstance(ref, int) or str(ref).isdigit():
-        found = session.scalar(query.where(Investigation.id == int(ref)))
+    number = ref if isinstance(ref, int) else row_id(ref)
+    if number is not None:
+        found = session.scalar(query.where(Investigation.id == number))
     else:
         found = session.scalar(
             query.where(Investigation.code == ref).order_by(Investigation.start.desc()).limit(1)
@@ -330,8 +332,8 @@ class DatasetFilters:
     technique: str | None = None
     type: str | None = None
     q: str | None = None
-    start_after: datetime | None = None
-    start_before: datetime | None = None
+    start_after: Moment | None = None
+    start_before: Moment | None = None
     param: list[str] = field(default_factory=list)
 
 
@@ -342,8 +344,8 @@ def dataset_clauses(
     clauses: list[ColumnElement[bool]] = [dataset_filter(principal)]
     if filters.investigation:
         ref = filters.investigation
-        if ref.isdigit():
-            clauses.append(Dataset.investigation_id == int(ref))
+        if row_id(ref) is not None:
+            clauses.append(Dataset.investigation_id == row_id(ref))
         else:
             clauses.append(
                 Dataset.investigation_id.in_(
@@ -353,8 +355,8 @@ def dataset_clauses(
     if filters.instrument:
         clauses.append(Dataset.instrument_id == get_instrument(session, filters.instrument).id)
     if filters.sample:
-        if filters.sample.isdigit():
-            clauses.append(Dataset.sample_id == int(filters.sample))
+        if row_id(filters.sample) is not None:
+            clauses.append(Dataset.sample_id == row_id(filters.sample))
         else:
             clauses.append(
                 Dataset.sample_id.in_(select(Sample.id).where(Sample.name == filters.sample))

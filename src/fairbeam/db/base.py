@@ -19,6 +19,10 @@ NAMING = {
 }
 
 
+# The largest id or byte count a BigInteger column holds, on both engines.
+MAX_BIGINT = 2**63 - 1
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
@@ -36,6 +40,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
