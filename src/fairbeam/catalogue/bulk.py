@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import Table, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -27,7 +28,7 @@ def copy_rows(
 ) -> None:
     """Append rows to ``table`` as fast as the engine allows, inside the transaction."""
     driver = session.connection().connection.driver_connection
-    column_list = ", ".join(columns)
+    column_list = ", ".join(f'"{c}"' for c in columns)
     if dialect_name(session) == "postgresql":
         with driver.cursor() as cursor:  # type: ignore[union-attr]
             with cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
@@ -50,4 +51,37 @@ def insert_returning_ids(
         statement.returning(statement.table.c.id, sort_by_parameter_order=True),
         rows,
     )
+    return [row[0] for row in result]
+
+
+def insert_with_new_ids(
+    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[int]:
+    """Insert rows (values in ``columns`` order) and return their new ids in order.
+
+    On PostgreSQL the ids come from the table's sequence in one round trip and the
+    rows go in with COPY, several times faster than INSERT ... RETURNING; on SQLite
+    an executemany INSERT with RETURNING is already fast.
+    """
+    if not rows:
+        return []
+    if dialect_name(session) == "postgresql":
+        ids = sorted(
+            session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:fb_table, 'id')) "
+                    "FROM generate_series(1, :fb_count)"
+                ),
+                {"fb_table": table.name, "fb_count": len(rows)},
+            ).scalars()
+        )
+        copy_rows(
+            session,
+            table.name,
+            ("id", *columns),
+            ((new_id, *row) for new_id, row in zip(ids, rows, strict=True)),
+        )
+        return ids
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    result = session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
     return [row[0] for row in result]

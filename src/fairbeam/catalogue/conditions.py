@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from fairbeam.catalogue.models import Dataset, DatasetParameter, ParameterType
@@ -69,12 +69,19 @@ def _compare(column: Any, op: str, number: float) -> Any:
     }[op]
 
 
-def condition_clause(condition: Condition, type_id: int | None) -> ColumnElement[bool]:
+def condition_clause(
+    condition: Condition, type_id: int | None, per_dataset: bool = False
+) -> ColumnElement[bool]:
     """An EXISTS clause on the dataset's parameter rows for ``condition``.
 
     With a unit pint knows, the SI values compare (any unit of the same dimension
     matches); with an unknown unit, values given in that very unit compare; without
     a unit, the numbers as given compare.
+
+    ``per_dataset`` asks for the clause to be checked on each candidate dataset by its
+    primary key, once another filter (a text search) has narrowed the candidates: a
+    range such as `wavelength < 1 nm` often matches nearly every dataset, and reading
+    all its index entries costs more than a lookup per candidate.
     """
     p = DatasetParameter
     if type_id is None:
@@ -100,7 +107,12 @@ def condition_clause(condition: Condition, type_id: int | None) -> ColumnElement
             ]
     else:
         where.append(_compare(p.value_num, condition.op, condition.number))
-    return exists(select(p.dataset_id).where(and_(*where)))
+    subquery = select(p.dataset_id).where(and_(*where))
+    if per_dataset:
+        # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join over every
+        # matching parameter row; it stays a primary-key lookup per dataset.
+        subquery = subquery.offset(literal_column("0"))
+    return exists(subquery)
 
 
 def parameter_type_ids(session: Session, names: list[str]) -> dict[str, int]:

@@ -13,14 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_register, dataset_filter
 from fairbeam.audit.service import record
-from fairbeam.catalogue.bulk import copy_rows, insert_returning_ids, upsert_insert
+from fairbeam.catalogue.bulk import copy_rows, insert_with_new_ids, upsert_insert
 from fairbeam.catalogue.models import (
     Datafile,
     Dataset,
@@ -49,6 +49,25 @@ PARAMETER_COLUMNS = (
     "si_unit",
 )
 FILE_COLUMNS = ("dataset_id", "path", "size", "checksum", "tier")
+DATASET_COLUMNS = (
+    "investigation_id",
+    "instrument_id",
+    "sample_id",
+    "name",
+    "location",
+    "type",
+    "technique",
+    "start",
+    "end",
+    "search_text",
+    "file_count",
+    "volume_bytes",
+    "parameter_count",
+    "created",
+)
+# Keys per query when looking up existing datasets (bound parameters stay well under
+# SQLite's limit).
+LOOKUP_CHUNK = 500
 SEARCH_TEXT_LIMIT = 4000
 
 
@@ -115,6 +134,19 @@ class _Resolver:
         self.principal = principal
         self.instruments: dict[str, Instrument] = {}
         self.investigations: dict[tuple[str, str | None], Investigation] = {}
+        self.by_code: dict[str, list[Investigation]] = {}
+
+    def prefetch(self, items: list[DatasetIn]) -> None:
+        """Read every investigation the batch names in one query, not one per code."""
+        codes = sorted({item.investigation for item in items} - set(self.by_code))
+        for code in codes:
+            self.by_code[code] = []
+        for start in range(0, len(codes), LOOKUP_CHUNK):
+            chunk = codes[start : start + LOOKUP_CHUNK]
+            for found in self.session.scalars(
+                select(Investigation).where(Investigation.code.in_(chunk))
+            ):
+                self.by_code[found.code].append(found)
 
     def instrument(self, name: str) -> Instrument:
         if name not in self.instruments:
@@ -128,10 +160,18 @@ class _Resolver:
         key = (item.investigation, item.instrument)
         if key in self.investigations:
             return self.investigations[key]
-        query = select(Investigation).where(Investigation.code == item.investigation)
-        if item.instrument is not None:
-            query = query.where(Investigation.instrument_id == self.instrument(item.instrument).id)
-        candidates = list(self.session.scalars(query.order_by(Investigation.start.desc())))
+        if item.investigation not in self.by_code:
+            self.prefetch([item])
+        wanted = None if item.instrument is None else self.instrument(item.instrument).id
+        candidates = sorted(
+            (
+                c
+                for c in self.by_code[item.investigation]
+                if wanted is None or c.instrument_id == wanted
+            ),
+            key=lambda c: c.start,
+            reverse=True,
+        )
         during = [c for c in candidates if c.start <= start and (c.end is None or start <= c.end)]
         if during or candidates:
             chosen = (during or candidates)[0]
@@ -140,20 +180,14 @@ class _Resolver:
                 f"investigation {item.investigation!r} does not exist; create it first "
                 "or name the `instrument` so a placeholder can be made"
             )
-        else:
-            # A placeholder would clash with an existing proposal of that code.
-            elsewhere = sorted(
-                self.session.scalars(
-                    select(Instrument.name)
-                    .join(Investigation, Investigation.instrument_id == Instrument.id)
-                    .where(Investigation.code == item.investigation)
-                )
+        elif self.by_code[item.investigation]:
+            # A placeholder would clash with the existing proposal of that code.
+            elsewhere = sorted({c.instrument.name for c in self.by_code[item.investigation]})
+            raise InvalidInput(
+                f"investigation {item.investigation!r} is on {', '.join(elsewhere)}, "
+                f"not on instrument {item.instrument!r}"
             )
-            if elsewhere:
-                raise InvalidInput(
-                    f"investigation {item.investigation!r} is on {', '.join(elsewhere)}, "
-                    f"not on instrument {item.instrument!r}"
-                )
+        else:
             chosen = self._placeholder(item, start)
         self.investigations[key] = chosen
         return chosen
@@ -229,6 +263,7 @@ def register_datasets(
 ) -> list[Registered]:
     """Register or update datasets with their samples, parameters, files and inputs."""
     resolver = _Resolver(session, principal)
+    resolver.prefetch(items)
     now = utcnow()
     prepared = []
     for index, item in enumerate(items):
@@ -262,7 +297,7 @@ def register_datasets(
     type_ids = resolver.parameter_types(first_units)
 
     plan = _Plan()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[Any, ...]] = []
     new_items = []
     results: list[Registered | None] = []
     seen_in_batch: dict[tuple[int, str], int] = {}
@@ -294,25 +329,29 @@ def register_datasets(
             results.append(Registered(id=dataset.id, location=item.location, created=False))
         else:
             files = item.files
+            volume = sum(f.size for f in files)
             values |= {
+                "start": _naive(start),
+                "end": _naive(end),
                 "file_count": len(files),
-                "volume_bytes": sum(f.size for f in files),
+                "volume_bytes": volume,
                 "parameter_count": len(params),
-                "created": now,
+                "created": _naive(now),
             }
-            new_rows.append(values)
+            new_rows.append(tuple(values[c] for c in DATASET_COLUMNS))
             new_items.append((item, params))
             plan.count(
                 (investigation.id, item.technique, start.year, item.type.value),
                 instrument_id,
                 1,
                 len(files),
-                sum(f.size for f in files),
+                volume,
             )
             results.append(None)
 
     if new_rows:
-        ids = insert_returning_ids(session, insert(Dataset), new_rows)
+        datasets = cast(Table, Dataset.__table__)
+        ids = insert_with_new_ids(session, datasets, DATASET_COLUMNS, new_rows)
         _write_children(session, list(zip(ids, new_items, strict=True)), type_ids)
         new_ids = iter(ids)
         for i, result in enumerate(results):
@@ -343,16 +382,20 @@ def _check_inputs(session: Session, principal: Principal, items: list[DatasetIn]
         raise InvalidInput(f"input dataset(s) {', '.join(map(str, missing))} do not exist")
 
 
+def _naive(value: datetime | None) -> datetime | None:
+    # Rows written by COPY skip the column type, so they get the stored form here.
+    return None if value is None else as_utc(value).replace(tzinfo=None)
+
+
 def _existing(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Dataset]:
     found: dict[tuple[int, str], Dataset] = {}
-    by_investigation: dict[int, list[str]] = defaultdict(list)
-    for inv, location in keys:
-        by_investigation[inv].append(location)
-    for inv, locations in by_investigation.items():
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = unique[start : start + LOOKUP_CHUNK]
         for dataset in session.scalars(
-            select(Dataset).where(Dataset.investigation_id == inv, Dataset.location.in_(locations))
+            select(Dataset).where(tuple_(Dataset.investigation_id, Dataset.location).in_(chunk))
         ):
-            found[(inv, dataset.location)] = dataset
+            found[(dataset.investigation_id, dataset.location)] = dataset
     return found
 
 
@@ -525,15 +568,22 @@ def _apply(session: Session, plan: _Plan) -> None:
             },
         )
         session.execute(statement, rows)
-    for investigation_id, totals in sorted(plan.investigations.items()):
-        if totals.datasets or totals.files or totals.volume:
-            session.execute(
-                update(Investigation)
-                .where(Investigation.id == investigation_id)
-                .values(
-                    dataset_count=Investigation.dataset_count + totals.datasets,
-                    file_count=Investigation.file_count + totals.files,
-                    volume_bytes=Investigation.volume_bytes + totals.volume,
-                )
-                .execution_options(synchronize_session=False)
-            )
+    changes = [
+        {"fb_id": key, "fb_datasets": t.datasets, "fb_files": t.files, "fb_volume": t.volume}
+        for key, t in sorted(plan.investigations.items())
+        if t.datasets or t.files or t.volume
+    ]
+    if changes:
+        # One executemany (pipelined by the driver), not one round trip per investigation.
+        investigations = cast(Table, Investigation.__table__)
+        table = investigations.c
+        session.connection().execute(
+            update(investigations)
+            .where(table.id == bindparam("fb_id"))
+            .values(
+                dataset_count=table.dataset_count + bindparam("fb_datasets"),
+                file_count=table.file_count + bindparam("fb_files"),
+                volume_bytes=table.volume_bytes + bindparam("fb_volume"),
+            ),
+            changes,
+        )

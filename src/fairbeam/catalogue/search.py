@@ -1,4 +1,5 @@
-"""Text search on datasets: FTS5 on SQLite, a GIN text index on PostgreSQL."""
+"""Text search on datasets: FTS5 on SQLite, a stored tsvector with a GIN index on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ def dataset_text_clause(session: Session, query: str) -> Any:
         return None
     if dialect_name(session) == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
+        # search_vector is stored (migration 0002), so checking a candidate row costs
+        # a comparison, not a new to_tsvector of its text.
         return text(
-            "to_tsvector('simple'::regconfig, dataset.search_text) "
-            "@@ to_tsquery('simple'::regconfig, :fb_tsquery)"
+            "dataset.search_vector @@ to_tsquery('simple'::regconfig, :fb_tsquery)"
         ).bindparams(fb_tsquery=tsquery)
     match = " ".join(f'"{w}"*' for w in words)
     return Dataset.id.in_(

@@ -371,13 +371,14 @@ def dataset_clauses(
         clauses.append(Dataset.start >= as_utc(filters.start_after))
     if filters.start_before:
         clauses.append(Dataset.start < as_utc(filters.start_before))
-    if filters.q:
-        text_clause = dataset_text_clause(session, filters.q)
-        if text_clause is not None:
-            clauses.append(text_clause)
+    text_clause = dataset_text_clause(session, filters.q) if filters.q else None
+    if text_clause is not None:
+        clauses.append(text_clause)
     conditions = [parse_condition(raw) for raw in filters.param]
     type_ids = parameter_type_ids(session, [c.name for c in conditions])
-    clauses += [condition_clause(c, type_ids.get(c.name)) for c in conditions]
+    # Text narrows the candidates first; parameters are then checked per dataset.
+    narrowed = text_clause is not None
+    clauses += [condition_clause(c, type_ids.get(c.name), narrowed) for c in conditions]
     return clauses
 
 
@@ -391,8 +392,11 @@ def list_datasets(
 ) -> Page[DatasetOut]:
     """The datasets the caller may see that match the filters."""
     sort_key = _sort(DATASET_SORTS, sort)
+    # The page's investigations and samples are read after the LIMIT, in their own
+    # queries: joined in, they would be looked up for every candidate row.
     query = (
         select(Dataset)
+        .options(selectinload(Dataset.investigation), selectinload(Dataset.sample))
         .join(Investigation, Investigation.id == Dataset.investigation_id)
         .where(*dataset_clauses(session, principal, filters))
     )

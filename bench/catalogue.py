@@ -1,0 +1,206 @@
+"""Catalogue benchmark: load N datasets through registration, then time the portal's
+typical queries.
+
+    python bench/catalogue.py --datasets 100000 --engine sqlite
+    python bench/catalogue.py --datasets 1000000 --engine postgresql
+    python bench/catalogue.py --datasets 1000000 --engine postgresql --skip-load
+
+Datasets go through `register_datasets`, the code path of `POST /api/datasets` and
+`POST /api/datasets/batch`, one transaction per batch. Load rates count the time spent
+registering and committing (the synthetic data is made beforehand, outside the clock).
+Results are printed as a table and written as JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from catalogue_queries import Timing, run_queries  # noqa: E402
+from catalogue_world import (  # noqa: E402
+    build_facility,
+    build_investigations,
+    dataset_batches,
+    load_facility,
+)
+from fairbeam.catalogue.registration import register_datasets  # noqa: E402
+from fairbeam.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+console = Console()
+
+
+def default_url(engine: str, datasets: int) -> str:
+    """A database of its own per engine and size, so runs can be repeated."""
+    if engine == "sqlite":
+        return f"sqlite:///var/bench/catalogue-{datasets}.db"
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/fb_bench_{datasets}"
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark's database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+        return
+    admin_url = parsed.set(database="postgres")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def database_size(engine: Engine) -> int:
+    """Bytes the catalogue takes on disk."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            return int(connection.scalar(text("SELECT pg_database_size(current_database())")))
+    database = engine.url.database
+    assert database
+    return sum(os.path.getsize(database + s) for s in ("", "-wal") if os.path.exists(database + s))
+
+
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk load (autovacuum would get there too)."""
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        connection.commit()
+
+
+def load(engine: Engine, datasets: int, batch: int, seed: int) -> dict[str, Any]:
+    """Generate and register ``datasets`` datasets; answer the load rates."""
+    sessions = make_sessionmaker(engine)
+    rng = random.Random(seed)
+    with sessions() as session:
+        facility = build_facility(session, datasets, rng)
+        proposals = build_investigations(session, facility, datasets, rng)
+    counts = {"datasets": 0, "files": 0, "parameters": 0}
+    registering = 0.0
+    begin = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"))
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("registering datasets", total=datasets)
+        for items in dataset_batches(proposals, batch, rng):
+            started = time.perf_counter()
+            with sessions() as session:
+                register_datasets(session, facility.loader, items)
+                session.commit()
+            registering += time.perf_counter() - started
+            counts["datasets"] += len(items)
+            counts["files"] += sum(len(i.files) for i in items)
+            counts["parameters"] += sum(len(i.parameters) for i in items)
+            progress.update(task, advance=len(items))
+    wall = time.perf_counter() - begin
+    started = time.perf_counter()
+    analyze(engine)
+    return {
+        **counts,
+        "investigations": len(proposals),
+        "users": len(facility.users),
+        "batch": batch,
+        "register_seconds": registering,
+        "wall_seconds": wall,
+        "analyze_seconds": time.perf_counter() - started,
+        "datasets_per_s": counts["datasets"] / registering,
+        "files_per_s": counts["files"] / registering,
+        "parameters_per_s": counts["parameters"] / registering,
+        "files_per_s_wall": counts["files"] / wall,
+    }
+
+
+def report(
+    engine_name: str,
+    datasets: int,
+    loading: dict[str, Any] | None,
+    size: int,
+    timings: list[Timing],
+) -> Table:
+    """The rich table of load rates, query times and size."""
+    table = Table(title=f"catalogue benchmark: {datasets:,} datasets on {engine_name}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("p95 ms", justify="right")
+    if loading:
+        table.add_row("datasets loaded", f"{loading['datasets']:,}", "")
+        table.add_row("datafile rows loaded", f"{loading['files']:,}", "")
+        table.add_row("parameter rows loaded", f"{loading['parameters']:,}", "")
+        table.add_row("registration time", f"{loading['register_seconds']:,.0f} s", "")
+        table.add_row("datasets/s", f"{loading['datasets_per_s']:,.0f}", "")
+        table.add_row("datafile rows/s", f"{loading['files_per_s']:,.0f}", "")
+        table.add_row("parameter rows/s", f"{loading['parameters_per_s']:,.0f}", "")
+        table.add_row(
+            "datafile rows/s (with data generation)", f"{loading['files_per_s_wall']:,.0f}", ""
+        )
+    table.add_row("database size", f"{size / 2**30:,.2f} GiB", "")
+    for t in timings:
+        table.add_row(f"{t.name}: p50 ms", f"{t.p50_ms:,.1f}", f"{t.p95_ms:,.1f}")
+    return table
+
+
+def main() -> None:
+    """Parse the options, load, time, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--url", help="database URL (default: one per engine and size)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=1000, help="datasets per transaction")
+    parser.add_argument("--runs", type=int, default=100, help="timed runs per query")
+    parser.add_argument("--skip-load", action="store_true", help="time queries on a loaded DB")
+    args = parser.parse_args()
+    url = args.url or default_url(args.engine, args.datasets)
+    loading = None
+    if not args.skip_load:
+        fresh_database(url)
+    engine = make_engine(url)
+    upgrade_database(engine)
+    if not args.skip_load:
+        loading = load(engine, args.datasets, args.batch, args.seed)
+    else:
+        analyze(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        facility = load_facility(session)
+    timings = run_queries(sessions, facility, args.runs, args.seed)
+    size = database_size(engine)
+    console.print(report(engine.dialect.name, args.datasets, loading, size, timings))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"catalogue-{engine.dialect.name}-{args.datasets}.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    result = {
+        "engine": engine.dialect.name,
+        "datasets": args.datasets,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load": loading or previous.get("load"),
+        "database_bytes": size,
+        "queries": [asdict(t) for t in timings],
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    out.write_text(json.dumps(result, indent=2))
+    console.print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

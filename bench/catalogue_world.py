@@ -1,0 +1,310 @@
+"""A synthetic facility for the catalogue benchmark: beamlines, users, investigations
+with participants, and datasets with realistic parameters and a long tail of files."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from fairbeam.access.models import InstrumentStaff, Role, User
+from fairbeam.access.policy import Principal
+from fairbeam.catalogue.models import (
+    DatasetType,
+    Instrument,
+    Investigation,
+    Participant,
+    ParticipantRole,
+)
+from fairbeam.catalogue.schemas import DatasetIn, FileIn, ParameterIn, SampleIn
+
+BEAMLINES = 50
+BIG_DATASET_FILES = 200_000
+FIRST_DAY = datetime(2017, 1, 1, tzinfo=UTC)
+LAST_DAY = datetime(2026, 11, 1, tzinfo=UTC)
+EMBARGO = timedelta(days=3 * 365)
+TECHNIQUES = (
+    ("MX", "SSX"),
+    ("SAXS", "WAXS"),
+    ("XRD", "PDF"),
+    ("XAS", "XES"),
+    ("XRF", "nanoprobe"),
+    ("tomography", "phase-contrast"),
+    ("ptychography", "CDI"),
+    ("XPCS", "SAXS"),
+)
+SAMPLES = (
+    ("lysozyme", "C613H951N193O185S10"),
+    ("thaumatin", None),
+    ("insulin", None),
+    ("proteinase_k", None),
+    ("hemoglobin", None),
+    ("ferritin", None),
+    ("LiFePO4_cathode", "LiFePO4"),
+    ("NMC811_cathode", "LiNi0.8Mn0.1Co0.1O2"),
+    ("zeolite_ZSM5", None),
+    ("Pt_nanoparticles", "Pt"),
+    ("TiO2_anatase", "TiO2"),
+    ("perovskite_film", "CH3NH3PbI3"),
+    ("concrete_core", None),
+    ("trabecular_bone", None),
+    ("fossil_tooth", None),
+    ("silk_fibre", None),
+    ("cellulose_nanofibre", None),
+    ("graphene_oxide", None),
+    ("steel_weld", "Fe"),
+    ("ice_VII", "H2O"),
+    ("calcite", "CaCO3"),
+    ("quartz", "SiO2"),
+    ("MOF_UiO66", None),
+    ("apoferritin", None),
+    ("ribosome_70S", None),
+    ("spider_venom", None),
+    ("paint_layer", None),
+    ("meteorite_slice", None),
+    ("battery_pouch_cell", None),
+    ("polymer_blend", None),
+)
+DETECTORS = ("Eiger2 X 16M", "Eiger2 X 4M", "Pilatus3 6M", "Jungfrau 4M", "Maxipix", "Frelon")
+SCAN_TYPES = ("ascan", "dscan", "mesh", "ct", "fscan", "zaptime")
+MONOCHROMATORS = ("Si(111)", "Si(311)", "multilayer")
+PROGRAMMES = ("MX", "HC", "CH", "LS", "MA", "ES", "HG", "EV", "IN")
+
+
+@dataclass
+class Facility:
+    """What the benchmark's queries need to know about the generated facility."""
+
+    instruments: dict[str, int]
+    loader: Principal
+    manager: Principal
+    staff: list[Principal]
+    users: list[Principal]
+
+
+def _pick(rng: random.Random, options: tuple[str, ...]) -> str:
+    return options[rng.randrange(len(options))]
+
+
+def build_facility(session: Session, datasets: int, rng: random.Random) -> Facility:
+    """Beamlines with staff, a manager, acquisition software and the user community."""
+    names = [f"ID{i:02d}" if i <= 32 else f"BM{i - 32:02d}" for i in range(1, BEAMLINES + 1)]
+    session.execute(
+        insert(Instrument),
+        [
+            {
+                "name": name,
+                "full_name": f"Beamline {name}",
+                "description": "",
+                "techniques": list(TECHNIQUES[i % len(TECHNIQUES)]),
+            }
+            for i, name in enumerate(names)
+        ],
+    )
+    instruments = dict(session.execute(select(Instrument.name, Instrument.id)).all())
+    user_count = max(50, datasets // 300)
+    rows = [{"username": "manager", "role": Role.manager}]
+    rows.append({"username": "acquisition", "role": Role.software})
+    rows += [{"username": f"staff-{name.lower()}", "role": Role.staff} for name in names]
+    rows += [{"username": f"user{i:05d}", "role": Role.user} for i in range(user_count)]
+    session.execute(insert(User), [r | {"full_name": r["username"]} for r in rows])
+    ids = dict(session.execute(select(User.username, User.id)).all())
+    bindings = [
+        {"instrument_id": iid, "user_id": ids["acquisition"]} for iid in instruments.values()
+    ]
+    bindings += [
+        {"instrument_id": instruments[name], "user_id": ids[f"staff-{name.lower()}"]}
+        for name in names
+    ]
+    session.execute(insert(InstrumentStaff), bindings)
+    session.commit()
+    return load_facility(session)
+
+
+def load_facility(session: Session) -> Facility:
+    """The facility as stored (for a run that skips loading)."""
+    instruments = dict(session.execute(select(Instrument.name, Instrument.id)).all())
+    staff_of = dict(
+        session.execute(select(InstrumentStaff.user_id, InstrumentStaff.instrument_id)).all()
+    )
+    everything = frozenset(instruments.values())
+    users = session.execute(select(User.id, User.username, User.role).order_by(User.id)).all()
+    by_role: dict[Role, list[Principal]] = {role: [] for role in Role}
+    for user_id, username, role in users:
+        bound = everything if role == Role.software else frozenset()
+        if role == Role.staff:
+            bound = frozenset({staff_of[user_id]})
+        by_role[role].append(Principal(user_id, username, role, bound))
+    return Facility(
+        instruments=instruments,
+        loader=by_role[Role.software][0],
+        manager=by_role[Role.manager][0],
+        staff=by_role[Role.staff],
+        users=by_role[Role.user],
+    )
+
+
+@dataclass
+class Proposal:
+    """An investigation as the dataset generator sees it."""
+
+    code: str
+    instrument: str
+    start: datetime
+    end: datetime
+    datasets: int
+
+
+def build_investigations(
+    session: Session, facility: Facility, datasets: int, rng: random.Random
+) -> list[Proposal]:
+    """About one investigation per 30 datasets, spread over ten years, with 1-5
+    participants each; sorted by start, as acquisitions arrive."""
+    count = max(20, datasets // 30)
+    span = (LAST_DAY - FIRST_DAY).total_seconds()
+    names = sorted(facility.instruments)
+    proposals = []
+    for i in range(count):
+        start = FIRST_DAY + timedelta(seconds=rng.random() * span)
+        end = start + timedelta(days=rng.choice((1, 2, 3, 4, 6)))
+        code = f"{_pick(rng, PROGRAMMES)}-{i + 1000:06d}"
+        proposals.append(Proposal(code, rng.choice(names), start, end, 0))
+    # Split the datasets unevenly: some proposals bring a handful, others hundreds.
+    weights = [rng.paretovariate(1.5) for _ in proposals]
+    total = sum(weights)
+    left = datasets
+    for proposal, weight in zip(proposals, weights, strict=True):
+        proposal.datasets = min(left, max(1, round(datasets * weight / total)))
+        left -= proposal.datasets
+    proposals[-1].datasets += left
+    proposals.sort(key=lambda p: p.start)
+    session.execute(
+        insert(Investigation),
+        [
+            {
+                "code": p.code,
+                "visit": "",
+                "title": f"Structure and dynamics of {_pick(rng, tuple(s for s, _ in SAMPLES))}",
+                "abstract": "Beam time for in situ measurements.",
+                "instrument_id": facility.instruments[p.instrument],
+                "start": p.start,
+                "end": p.end,
+                "release_date": p.end + EMBARGO,
+                "proposal_type": "standard",
+                "placeholder": False,
+                "dataset_count": 0,
+                "file_count": 0,
+                "volume_bytes": 0,
+            }
+            for p in proposals
+        ],
+    )
+    ids = dict(session.execute(select(Investigation.code, Investigation.id)).all())
+    participants = []
+    for p in proposals:
+        members = rng.sample(facility.users, k=min(len(facility.users), rng.randint(1, 5)))
+        for n, member in enumerate(members):
+            role = (
+                ParticipantRole.principal_investigator if n == 0 else ParticipantRole.collaborator
+            )
+            participants.append(
+                {"investigation_id": ids[p.code], "user_id": member.user_id, "role": role}
+            )
+    session.execute(insert(Participant), participants)
+    session.commit()
+    return proposals
+
+
+def file_count(rng: random.Random) -> int:
+    """Around 20 files, with a long tail up to 200,000."""
+    if rng.random() < 0.01:
+        return min(BIG_DATASET_FILES, int(200 * rng.paretovariate(1.2)))
+    return max(1, int(math.exp(rng.gauss(math.log(20), 0.7))))
+
+
+def _parameters(rng: random.Random, technique: str) -> dict[str, ParameterIn | str]:
+    wavelength = rng.uniform(0.5, 2.0)
+    params: dict[str, ParameterIn | str] = {
+        "wavelength": ParameterIn(value=round(wavelength, 4), unit="angstrom")
+        if rng.random() < 0.8
+        else ParameterIn(value=round(wavelength / 10, 5), unit="nm"),
+        "energy": ParameterIn(value=round(12.398 / wavelength, 3), unit="keV"),
+        "flux": ParameterIn(value=float(f"{10 ** rng.uniform(10, 13):.3e}"), unit="ph/s"),
+        "transmission": ParameterIn(value=round(rng.uniform(0.1, 100), 1), unit="%"),
+        "detector_distance": ParameterIn(value=round(rng.uniform(100, 5000), 1), unit="mm"),
+        "pixel_size": ParameterIn(value=rng.choice((55, 75, 172, 6.5)), unit="um"),
+        "detector": _pick(rng, DETECTORS),
+        "scan_type": _pick(rng, SCAN_TYPES),
+        "monochromator": _pick(rng, MONOCHROMATORS),
+    }
+    exposure = 10 ** rng.uniform(-3, 1)
+    params["exposure_time"] = (
+        ParameterIn(value=round(exposure * 1000, 2), unit="ms")
+        if rng.random() < 0.5
+        else ParameterIn(value=round(exposure, 5), unit="s")
+    )
+    kelvin = rng.choice((100.0, 100.0, 293.0, 4.2, rng.uniform(80, 1200)))
+    params["temperature"] = (
+        ParameterIn(value=round(kelvin, 1), unit="K")
+        if rng.random() < 0.7
+        else ParameterIn(value=round(kelvin - 273.15, 1), unit="degC")
+    )
+    if technique in ("MX", "SSX"):
+        params["oscillation_range"] = ParameterIn(value=rng.choice((0.1, 0.2, 0.5)), unit="deg")
+    return params
+
+
+def dataset_batches(
+    proposals: list[Proposal], batch: int, rng: random.Random
+) -> Iterator[list[DatasetIn]]:
+    """Registration batches, in acquisition order; the biggest proposal's first dataset
+    holds exactly 200,000 files."""
+    biggest = max(proposals, key=lambda p: p.datasets)
+    items: list[DatasetIn] = []
+    for proposal in proposals:
+        techniques = TECHNIQUES[int(proposal.instrument[2:]) % len(TECHNIQUES)]
+        samples = rng.sample(SAMPLES, k=rng.randint(1, 4))
+        step = (proposal.end - proposal.start) / (proposal.datasets + 1)
+        for n in range(proposal.datasets):
+            sample, formula = samples[n % len(samples)]
+            technique = techniques[0] if rng.random() < 0.8 else techniques[1]
+            kind = DatasetType.raw if rng.random() < 0.75 else DatasetType.processed
+            start = proposal.start + step * (n + 1)
+            count = BIG_DATASET_FILES if proposal is biggest and n == 0 else file_count(rng)
+            scan = f"{sample}_{n:04d}"
+            files = [
+                FileIn.model_construct(
+                    path=f"scan{i // 1000:04d}/{scan}_{i:06d}.h5",
+                    size=rng.randrange(1 << 16, 1 << 26),
+                    checksum=f"xxh64:{rng.getrandbits(64):016x}",
+                )
+                for i in range(count)
+            ]
+            items.append(
+                DatasetIn.model_construct(
+                    investigation=proposal.code,
+                    instrument=proposal.instrument,
+                    name=scan,
+                    location=f"/data/visitor/{proposal.code.lower()}/{proposal.instrument}/{scan}",
+                    type=kind,
+                    technique=technique,
+                    start=start,
+                    end=start + step / 2,
+                    sample=SampleIn.model_construct(
+                        name=sample, chemical_formula=formula, description=""
+                    ),
+                    parameters=_parameters(rng, technique),
+                    files=files,
+                    inputs=[],
+                )
+            )
+            if len(items) >= batch:
+                yield items
+                items = []
+    if items:
+        yield items
