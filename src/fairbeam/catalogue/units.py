@@ -11,7 +11,6 @@ from typing import Any
 
 import pint
 
-_REGISTRY: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 _NUMBER_WITH_UNIT = re.compile(
     r"^\s*(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>[^\d\s].*?)?\s*$"
 )
@@ -37,6 +36,12 @@ class Conversion:
     si_unit: str
 
 
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    # Building pint's registry takes about a second: only when a unit is first read.
+    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+
 @lru_cache(maxsize=8192)
 def si_conversion(unit: str) -> Conversion | None:
     """How to bring a value in ``unit`` to SI, or None when pint does not know the unit."""
@@ -44,8 +49,8 @@ def si_conversion(unit: str) -> Conversion | None:
     if not spelled:
         return None
     try:
-        zero = _REGISTRY.Quantity(0.0, spelled).to_base_units()
-        one = _REGISTRY.Quantity(1.0, spelled).to_base_units()
+        zero = _registry().Quantity(0.0, spelled).to_base_units()
+        one = _registry().Quantity(1.0, spelled).to_base_units()
     except Exception:  # pint raises many kinds for text it cannot read
         return None
     offset = float(zero.magnitude)
