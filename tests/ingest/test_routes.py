@@ -8,12 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from fairbeam.access.policy import SYSTEM
 from fairbeam.catalogue.models import Dataset, Investigation
 from fairbeam.config import Settings
+from fairbeam.db import make_sessionmaker
 from fairbeam.events import DATASET_REGISTERED, DatasetRegistered
+from fairbeam.ingest.service import Harvester
 from tests.conftest import LiveServer
 from tests.ingest import files
 from tests.ingest.tree import acquisition, add_facility, datasets_at
@@ -207,3 +210,26 @@ def test_registrations_publish_events(
     assert [(e.location, e.source, e.actor, e.created) for e in seen[2:]] == [
         (str(master.parent), "harvest", "stella", True)
     ]
+
+
+def test_one_dataset_whichever_way_a_linked_data_root_is_harvested(
+    http: httpx.Client,
+    world: World,
+    settings: Settings,
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+) -> None:
+    # The configured data root is a link to the file system's real mount point, as
+    # /data often is: over HTTP and from the command, a dataset is the same one.
+    mount = tmp_path / "gpfs"
+    mount.mkdir()
+    data = settings.data_roots[0]
+    data.symlink_to(mount)
+    add_facility(session)
+    master = files.write_bliss_multiscan(acquisition(data, "s", "0001"), scans=1)
+    assert outcomes(ingest(http, world, "staff", data)) == {str(master.parent): ("created", None)}
+    report = Harvester(make_sessionmaker(engine), settings, SYSTEM).ingest([data])
+    assert [(o.location, o.status) for o in report.outcomes] == [(str(master.parent), "unchanged")]
+    session.expire_all()
+    assert datasets_at(session, tmp_path) == [str(master.parent)]

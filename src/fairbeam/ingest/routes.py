@@ -27,7 +27,10 @@ def post_ingest(
     """Harvest files or folders under the data roots (staff, managers, software); each
     dataset is registered with the caller's rights on its beamline."""
     require_registrar(principal)
-    paths = check_under_roots([Path(p) for p in body.paths], settings.data_roots)
+    paths = [Path(p).absolute() for p in body.paths]
+    # Checked resolved, harvested as given: a dataset under a linked data root keeps
+    # the location the command and the watcher give it.
+    check_under_roots(paths, settings.data_roots)
     harvester = Harvester(
         request.app.state.sessionmaker, settings, principal, request.app.state.events
     )
