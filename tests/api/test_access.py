@@ -197,6 +197,17 @@ ACCESS: list[Case] = [
     Case("GET", "/api/files/{file_id}", "/api/files/{open_file}", OPEN_TO_ALL),
     Case("GET", "/api/files/{file_id}", "/api/files/{foreign_file}", FOREIGN_DATA),
     Case("GET", "/api/files/{file_id}", "/api/files/999999", MISSING),
+    # HDF5 content follows the file; the world's files are not on disk, so those who may
+    # see one get 404 too (tests/viewer checks every role on real files).
+    *[
+        Case("GET", f"/api/files/{{file_id}}/h5/{endpoint}{end}", url, MISSING)
+        for endpoint in ("meta", "attr", "data", "stats", "paths")
+        for end in ("/", "")
+        for url in (
+            f"/api/files/{{closed_file}}/h5/{endpoint}{end}",
+            f"/api/files/{{open_file}}/h5/{endpoint}{end}",
+        )
+    ],
     # Harvest: whoever registers data asks for a harvest (here of a path outside the
     # data roots, refused once the caller is let in); managers read the problems.
     Case(

@@ -23,6 +23,7 @@ from fairbeam.errors import FairbeamError, TooManyAttempts
 from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.stats.routes import router as stats_router
+from fairbeam.viewer.routes import router as viewer_router
 
 log = logging.getLogger("fairbeam")
 
@@ -108,6 +109,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def home() -> RedirectResponse:
         return RedirectResponse("/api/docs")
 
-    for router in (access_router, catalogue_router, ingest_router, stats_router):
+    for router in (access_router, catalogue_router, ingest_router, stats_router, viewer_router):
         app.include_router(router, prefix="/api")
     return app
