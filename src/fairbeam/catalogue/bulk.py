@@ -55,13 +55,18 @@ def insert_returning_ids(
 
 
 def insert_with_new_ids(
-    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    unique: Sequence[str],
 ) -> list[int]:
     """Insert rows (values in ``columns`` order) and return their new ids in order.
 
     On PostgreSQL the ids come from the table's sequence in one round trip and the
-    rows go in with COPY, several times faster than INSERT ... RETURNING; on SQLite
-    an executemany INSERT with RETURNING is already fast.
+    rows go in with COPY, several times faster than INSERT ... RETURNING. On SQLite
+    multi-row INSERTs return each id with the row's ``unique`` columns, which match
+    ids to rows (asking for the rows' order would insert them one at a time).
     """
     if not rows:
         return []
@@ -82,6 +87,8 @@ def insert_with_new_ids(
             ((new_id, *row) for new_id, row in zip(ids, rows, strict=True)),
         )
         return ids
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    positions = [columns.index(name) for name in unique]
+    statement = insert(table).returning(table.c.id, *(table.c[name] for name in unique))
     result = session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-    return [row[0] for row in result]
+    ids = {tuple(found[1:]): found[0] for found in result}
+    return [ids[tuple(row[p] for p in positions)] for row in rows]

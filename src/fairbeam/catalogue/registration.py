@@ -37,7 +37,7 @@ from fairbeam.catalogue.units import NormalisedValue, normalise
 from fairbeam.db.base import as_utc, utcnow
 from fairbeam.errors import InvalidInput
 
-SummaryKey = tuple[int, str, int, str]  # investigation, technique, year, type
+SummaryKey = tuple[int, str, int, int, str]  # investigation, technique, year, month, type
 PARAMETER_COLUMNS = (
     "dataset_id",
     "type_id",
@@ -341,7 +341,7 @@ def register_datasets(
             new_rows.append(tuple(values[c] for c in DATASET_COLUMNS))
             new_items.append((item, params))
             plan.count(
-                (investigation.id, item.technique, start.year, item.type.value),
+                (investigation.id, item.technique, start.year, start.month, item.type.value),
                 instrument_id,
                 1,
                 len(files),
@@ -351,7 +351,9 @@ def register_datasets(
 
     if new_rows:
         datasets = cast(Table, Dataset.__table__)
-        ids = insert_with_new_ids(session, datasets, DATASET_COLUMNS, new_rows)
+        ids = insert_with_new_ids(
+            session, datasets, DATASET_COLUMNS, new_rows, ("investigation_id", "location")
+        )
         _write_children(session, list(zip(ids, new_items, strict=True)), type_ids)
         new_ids = iter(ids)
         for i, result in enumerate(results):
@@ -449,8 +451,32 @@ def _update_dataset(
     params: dict[str, NormalisedValue],
     type_ids: dict[str, int],
 ) -> None:
-    old_key = (dataset.investigation_id, dataset.technique, dataset.start.year, dataset.type.value)
-    plan.count(old_key, dataset.instrument_id, -1, -dataset.file_count, -dataset.volume_bytes)
+    # Lock the row and read it as it is now: a concurrent registration of the same
+    # location may have changed it since `dataset` was read, and the counters would
+    # then take away what that registration no longer left there.
+    now = session.execute(
+        update(Dataset)
+        .where(Dataset.id == dataset.id)
+        .values(file_count=Dataset.file_count)
+        .returning(
+            Dataset.investigation_id,
+            Dataset.technique,
+            Dataset.start,
+            Dataset.type,
+            Dataset.instrument_id,
+            Dataset.file_count,
+            Dataset.volume_bytes,
+        )
+        .execution_options(synchronize_session=False)
+    ).one()
+    old_key = (
+        now.investigation_id,
+        now.technique,
+        now.start.year,
+        now.start.month,
+        getattr(now.type, "value", now.type),
+    )
+    plan.count(old_key, now.instrument_id, -1, -now.file_count, -now.volume_bytes)
     changed = sorted(
         name
         for name, value in values.items()
@@ -511,6 +537,7 @@ def _update_dataset(
         values["investigation_id"],
         values["technique"],
         values["start"].year,
+        values["start"].month,
         values["type"],
     )
     plan.count(new_key, values["instrument_id"], 1, files, int(volume))
@@ -547,7 +574,8 @@ def _apply(session: Session, plan: _Plan) -> None:
             "investigation_id": key[0],
             "technique": key[1],
             "year": key[2],
-            "type": key[3],
+            "month": key[3],
+            "type": key[4],
             "instrument_id": instrument_id,
             "datasets": t.datasets,
             "files": t.files,
@@ -560,7 +588,7 @@ def _apply(session: Session, plan: _Plan) -> None:
         statement = upsert_insert(session, DatasetSummary.__table__)
         table = DatasetSummary.__table__.c
         statement = statement.on_conflict_do_update(
-            index_elements=["investigation_id", "technique", "year", "type"],
+            index_elements=["investigation_id", "technique", "year", "month", "type"],
             set_={
                 "datasets": table.datasets + statement.excluded.datasets,
                 "files": table.files + statement.excluded.files,
