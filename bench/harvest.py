@@ -13,7 +13,10 @@ in the same run, on the same warm files:
     .venv/bin/python bench/harvest.py                   # 1,000 datasets, the quoted figure
     .venv/bin/python bench/harvest.py --postgres-url postgresql+psycopg://postgres@127.0.0.1/postgres
 
-Prints a table and writes the figures as JSON to bench/results/.
+Prints a table and writes the figures as JSON to bench/results/. Besides wall time it
+counts CPU seconds (user + system) of every process each tool ran, the Tiled server's
+included, a figure that holds when the machine is shared. Peak RSS is the Tiled server's
+plus its client's, and fairbeam's main process (not its reading workers).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Run:
     files: int
     bytes: int
     max_rss_mb: float
+    cpu_seconds: float
     ok: bool = True
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -68,12 +72,47 @@ class Run:
 
 @dataclass
 class Finished:
-    """A finished child process: exit code, wall time and peak memory."""
+    """A finished child process: exit code, wall time, peak memory and CPU of its session."""
 
     returncode: int
     seconds: float
     max_rss_mb: float
     output: str
+    cpu_seconds: float
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(session: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of every live process in ``session``, by pid."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        # After the command name: state ppid pgrp session ... utime (12th) stime (13th).
+        if int(fields[3]) == session:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
+class CpuMeter:
+    """Samples a process session's CPU time: workers and servers the harvest starts count too."""
+
+    def __init__(self, session: int) -> None:
+        self.session = session
+        self.seen: dict[int, float] = {}
+
+    def sample(self) -> None:
+        self.seen.update(session_cpu(self.session))
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def free_port() -> int:
@@ -102,7 +141,13 @@ def run_timed(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
         )
         deadline = start + timeout
+        meter = CpuMeter(process.pid)
+        sampled = 0.0
         while True:
+            now = time.perf_counter()
+            if now - sampled > 0.2:
+                meter.sample()
+                sampled = now
             # wait4 gives this child's own rusage, where RUSAGE_CHILDREN would mix runs.
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -116,7 +161,11 @@ def run_timed(
                 seconds = time.perf_counter() - start
                 break
             time.sleep(0.005)
-    return Finished(process.returncode, seconds, usage.ru_maxrss / 1024, log.read_text())
+    # The child's own CPU is exact from wait4; its workers' as last sampled.
+    meter.seen[process.pid] = usage.ru_utime + usage.ru_stime
+    return Finished(
+        process.returncode, seconds, usage.ru_maxrss / 1024, log.read_text(), meter.seconds
+    )
 
 
 def check(command: list[str], env: dict[str, str], timeout: float = 300) -> str:
@@ -194,9 +243,12 @@ def run_tiled(tree: Tree, work: Path, timeout: float) -> Run:
         wait_for_server(f"{url}/", server, timeout=120)
         console.print(f"[dim]tiled register {url} {tree.root}[/dim]")
         load = os.getloadavg()[0]
+        server_cpu_before = sum(session_cpu(server.pid).values())
         done = run_timed(
             [tiled, "register", url, str(tree.root)], env, folder / "register.log", timeout
         )
+        # The server does most of the work: its CPU during the registration counts.
+        server_cpu = sum(session_cpu(server.pid).values()) - server_cpu_before
     finally:
         server_rss = stop_server(server)
         server_log.close()
@@ -212,12 +264,14 @@ def run_tiled(tree: Tree, work: Path, timeout: float) -> Run:
         files=assets,
         bytes=tree.bytes,
         max_rss_mb=done.max_rss_mb + server_rss,
+        cpu_seconds=done.cpu_seconds + server_cpu,
         ok=ok,
         note=note,
         extra={
             "load_before": load,
             "nodes": nodes,
             "server_rss_mb": server_rss,
+            "server_cpu_seconds": server_cpu,
             "client_rss_mb": done.max_rss_mb,
         },
     )
@@ -335,6 +389,7 @@ def run_fairbeam(
         files=held["datafiles"],
         bytes=tree.bytes,
         max_rss_mb=done.max_rss_mb,
+        cpu_seconds=done.cpu_seconds,
         ok=ok,
         note=note,
         extra={"summary": summary, "catalogue": held, "load_before": load},
@@ -380,9 +435,14 @@ def print_table(tree: Tree, runs: list[Run]) -> None:
     for column in ("tool", "datasets", "files", "MB", "seconds", "datasets/s", "files/s", "MB/s"):
         table.add_column(column, justify="left" if column == "tool" else "right")
     table.add_column("x Tiled", justify="right")
+    table.add_column("CPU s", justify="right")
+    table.add_column("x Tiled CPU", justify="right")
     table.add_column("peak RSS MB", justify="right")
     for run in runs:
         ratio = f"{tiled.seconds / run.seconds:.1f}" if tiled and run.seconds > 0 else "-"
+        cpu_ratio = (
+            f"{tiled.cpu_seconds / run.cpu_seconds:.1f}" if tiled and run.cpu_seconds > 0 else "-"
+        )
         table.add_row(
             run.tool + ("" if run.ok else " [red](failed)[/red]"),
             f"{run.datasets:,}",
@@ -393,6 +453,8 @@ def print_table(tree: Tree, runs: list[Run]) -> None:
             f"{per_second(run.files, run.seconds):,.1f}",
             f"{per_second(run.bytes / 1e6, run.seconds):,.1f}",
             ratio,
+            f"{run.cpu_seconds:.1f}",
+            cpu_ratio,
             f"{run.max_rss_mb:,.0f}",
         )
     console.print(table)
@@ -433,6 +495,9 @@ def save(args: argparse.Namespace, tree: Tree, runs: list[Run], generate_seconds
                 "files_per_second": per_second(run.files, run.seconds),
                 "megabytes_per_second": per_second(run.bytes / 1e6, run.seconds),
                 "times_faster_than_tiled": tiled.seconds / run.seconds if tiled else None,
+                "times_less_cpu_than_tiled": (
+                    tiled.cpu_seconds / run.cpu_seconds if tiled and run.cpu_seconds else None
+                ),
             }
             for run in runs
         ],
