@@ -133,6 +133,29 @@ ACCESS: list[Case] = [
     Case("GET", "/api/investigations/{ref}", "/api/investigations/HC-2000", OPEN_TO_ALL),
     Case("GET", "/api/investigations/{ref}", "/api/investigations/999999", MISSING),
     Case("GET", "/api/investigations/{ref}", "/api/investigations/NO-SUCH", MISSING),
+    Case("GET", "/api/investigations", "/api/investigations?placeholder=true", OPEN_TO_ALL),
+    # Samples follow the investigation's data.
+    Case(
+        "GET",
+        "/api/investigations/{ref}/samples",
+        "/api/investigations/{closed_investigation}/samples",
+        CLOSED_DATA,
+    ),
+    Case(
+        "GET",
+        "/api/investigations/{ref}/samples",
+        "/api/investigations/{open_investigation}/samples",
+        OPEN_TO_ALL,
+    ),
+    Case(
+        "GET",
+        "/api/investigations/{ref}/samples",
+        "/api/investigations/HC-2000/samples",
+        FOREIGN_DATA,
+    ),
+    Case(
+        "GET", "/api/investigations/{ref}/samples", "/api/investigations/NO-SUCH/samples", MISSING
+    ),
     Case(
         "POST",
         "/api/investigations",
@@ -225,6 +248,12 @@ ACCESS: list[Case] = [
     ),
     # Statistics: beamline staff and managers.
     Case("GET", "/api/stats", "/api/stats", STAFF_ONLY),
+    Case("GET", "/api/stats/timeline", "/api/stats/timeline", STAFF_ONLY),
+    Case("GET", "/api/stats/timeline", "/api/stats/timeline?by=year&instrument=ID11", STAFF_ONLY),
+    # Accounts: managers only.
+    Case(
+        "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)
+    ),
 ]
 
 

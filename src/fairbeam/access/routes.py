@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from fairbeam.access.models import User
 from fairbeam.access.policy import Principal
-from fairbeam.access.schemas import LoginIn, LoginOut, UserOut
+from fairbeam.access.schemas import AccountOut, LoginIn, LoginOut, UserOut
 from fairbeam.access.service import login, principal_of
-from fairbeam.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from fairbeam.access.users import list_users
+from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, SessionDep, SettingsDep
 from fairbeam.catalogue.models import Instrument
+from fairbeam.catalogue.schemas import Page
 
 router = APIRouter(tags=["auth"])
 
@@ -56,3 +60,16 @@ def get_me(session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     """The caller, with role and instruments (anonymous callers get an anonymous record)."""
     user = session.get(User, principal.user_id) if principal.user_id else None
     return _user_out(session, principal, user)
+
+
+@router.get("/users", response_model=Page[AccountOut])
+def get_users(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    role: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AccountOut]:
+    """Accounts with role and beamlines, by username (managers); `role` and `q` filter."""
+    return list_users(session, principal, role, q, limit, cursor)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from fairbeam.access.models import Role
@@ -28,3 +30,17 @@ class UserOut(BaseModel):
 class LoginOut(BaseModel):
     token: str
     user: UserOut
+
+
+class AccountOut(BaseModel):
+    """A user as the data manager sees it (never the password hash)."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    orcid: str | None
+    role: Role
+    instruments: list[str]
+    active: bool
+    created: datetime

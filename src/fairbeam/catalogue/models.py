@@ -231,8 +231,8 @@ class DatasetParameter(Base):
 
 
 class DatasetSummary(Base):
-    """Dataset counts per investigation, technique, year and type: facet counts read
-    this small table instead of scanning a million datasets."""
+    """Dataset counts per investigation, technique, month and type: facet counts and
+    the statistics over time read this small table instead of a million datasets."""
 
     __tablename__ = "dataset_summary"
 
@@ -241,6 +241,7 @@ class DatasetSummary(Base):
     )
     technique: Mapped[str] = mapped_column(String(100), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(20), primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id"), index=True)
     datasets: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ from fairbeam.catalogue import service
 from fairbeam.catalogue.announce import announce_registered
 from fairbeam.catalogue.facets import dataset_facets
 from fairbeam.catalogue.registration import register_datasets
+from fairbeam.catalogue.samples import list_samples
 from fairbeam.catalogue.schemas import (
     DatafileOut,
     DatasetBatchIn,
@@ -22,6 +23,7 @@ from fairbeam.catalogue.schemas import (
     InstrumentOut,
     InvestigationIn,
     InvestigationOut,
+    InvestigationSampleOut,
     Moment,
     Page,
     Registered,
@@ -70,6 +72,18 @@ def get_investigation(
 ) -> InvestigationOut:
     """One investigation, by id or proposal code."""
     return service.investigation_out(service.get_investigation(session, ref))
+
+
+@router.get("/investigations/{ref}/samples", response_model=Page[InvestigationSampleOut])
+def get_investigation_samples(
+    ref: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[InvestigationSampleOut]:
+    """An investigation's samples, by name (for whoever may see its data)."""
+    return list_samples(session, principal, ref, limit, cursor)
 
 
 @router.post(

@@ -216,6 +216,11 @@ class SampleOut(BaseModel):
     chemical_formula: str | None
 
 
+class InvestigationSampleOut(SampleOut):
+    description: str
+    dataset_count: int
+
+
 class ParameterOut(BaseModel):
     value: Any
     unit: str | None

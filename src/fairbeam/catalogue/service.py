@@ -193,6 +193,8 @@ class InvestigationFilters:
     scope: str = "all"
     start_after: Moment | None = None
     start_before: Moment | None = None
+    # true: the placeholder proposals harvest made for data it could not place.
+    placeholder: bool | None = None
 
 
 def list_investigations(
@@ -240,6 +242,8 @@ def list_investigations(
         query = query.where(Investigation.start >= as_utc(filters.start_after))
     if filters.start_before:
         query = query.where(Investigation.start < as_utc(filters.start_before))
+    if filters.placeholder is not None:
+        query = query.where(Investigation.placeholder.is_(filters.placeholder))
     rows, next_cursor = _paginate(
         session, query, Investigation, _sort(INVESTIGATION_SORTS, sort), limit, cursor
     )
