@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -27,6 +28,18 @@ def copy_rows(
     session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Append rows to ``table`` as fast as the engine allows, inside the transaction."""
+    dbapi = session.get_bind().dialect.loaded_dbapi
+    try:
+        _copy_rows(session, table, columns, rows)
+    except dbapi.IntegrityError as exc:
+        # Reported as SQLAlchemy does, so that callers retry a clash with a concurrent
+        # writer (the same new dataset registered twice at once) as for any INSERT.
+        raise IntegrityError(f"COPY {table}", None, exc) from exc
+
+
+def _copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     driver = session.connection().connection.driver_connection
     column_list = ", ".join(f'"{c}"' for c in columns)
     if dialect_name(session) == "postgresql":
