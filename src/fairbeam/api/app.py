@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fairbeam import __version__
 from fairbeam.access.routes import router as access_router
 from fairbeam.api.deps import refuse_nul
+from fairbeam.api.portal import mount_portal
 from fairbeam.catalogue.routes import router as catalogue_router
 from fairbeam.config import Settings, get_settings
 from fairbeam.db import make_engine, make_sessionmaker
@@ -105,10 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             connection.execute(text("SELECT 1"))
         return Health(status="ok", version=__version__, database=settings.database_kind)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
-
     for router in (access_router, catalogue_router, ingest_router, stats_router, viewer_router):
         app.include_router(router, prefix="/api")
+    mount_portal(app, settings.portal_dir)
     return app

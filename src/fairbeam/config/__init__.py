@@ -18,6 +18,11 @@ def _default_var() -> Path:
     return Path(os.environ.get("FAIRBEAM_VAR", "var"))
 
 
+def _default_portal_dir() -> Path:
+    # From a checkout the package sits in src/fairbeam/, the portal's build in frontend/dist.
+    return Path(__file__).resolve().parents[3] / "frontend" / "dist"
+
+
 class Settings(BaseSettings):
     """Every setting of fairbeam; each default works on a laptop."""
 
@@ -79,6 +84,10 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(
         default=900, ge=1, description="Window of the login rate limit, in seconds."
+    )
+    portal_dir: Path = Field(
+        default_factory=_default_portal_dir,
+        description="Folder of the built web portal (`npm run build` in frontend/).",
     )
 
     @field_validator("data_roots", mode="before")

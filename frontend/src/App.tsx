@@ -1,0 +1,31 @@
+import { BrowserRouter, Route, Routes } from 'react-router';
+
+import { SessionProvider } from './auth/session';
+import { Layout } from './components/Layout';
+import { HomePage } from './pages/Home';
+import { InvestigationPage } from './pages/Investigation';
+import { LoginPage } from './pages/Login';
+import { NotFoundPage } from './pages/NotFound';
+import { BeamlinesPage, ClosedDataPage, MyDataPage, OpenDataPage } from './pages/Sections';
+
+/** One page per URL, so that every view can be bookmarked and shared. */
+export function App() {
+  return (
+    <SessionProvider>
+      <BrowserRouter>
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<HomePage />} />
+            <Route path="login" element={<LoginPage />} />
+            <Route path="my-data" element={<MyDataPage />} />
+            <Route path="open-data" element={<OpenDataPage />} />
+            <Route path="closed-data" element={<ClosedDataPage />} />
+            <Route path="beamlines" element={<BeamlinesPage />} />
+            <Route path="investigations/:id" element={<InvestigationPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </BrowserRouter>
+    </SessionProvider>
+  );
+}
