@@ -2,6 +2,7 @@ import { BrowserRouter, Route, Routes } from 'react-router';
 
 import { SessionProvider } from './auth/session';
 import { Layout } from './components/Layout';
+import { DatasetPage } from './pages/Dataset';
 import { HomePage } from './pages/Home';
 import { InvestigationPage } from './pages/Investigation';
 import { LoginPage } from './pages/Login';
@@ -22,6 +23,7 @@ export function App() {
             <Route path="closed-data" element={<ClosedDataPage />} />
             <Route path="beamlines" element={<BeamlinesPage />} />
             <Route path="investigations/:id" element={<InvestigationPage />} />
+            <Route path="datasets/:id" element={<DatasetPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>
