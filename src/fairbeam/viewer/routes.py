@@ -4,25 +4,47 @@ rules. Each answers with and without the trailing slash, as h5web calls both way
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.orm import Session
 
+from fairbeam.access.policy import Principal
 from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
+from fairbeam.config import Settings
 from fairbeam.viewer import encoding, service
 
 router = APIRouter(tags=["viewer"])
 
 
-def open_h5(
+@dataclass(frozen=True)
+class FileRequest:
+    """Which catalogue file is asked for, by whom."""
+
+    file_id: int
+    session: Session
+    settings: Settings
+    principal: Principal
+
+
+async def file_request(
     file_id: PathId, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> Iterator[service.H5File]:
-    """The HDF5 file of datafile ``file_id``, when the caller may see it."""
-    with service.open_datafile(session, settings, principal, file_id) as h5:
+) -> FileRequest:
+    """Bundle the request's file and caller (no I/O, so it runs on the event loop)."""
+    return FileRequest(file_id, session, settings, principal)
+
+
+AskedFile = Annotated[FileRequest, Depends(file_request)]
+
+
+@contextmanager
+def open_asked(asked: FileRequest) -> Iterator[service.H5File]:
+    """The asked file opened, when the caller may see it."""
+    with service.open_datafile(asked.session, asked.settings, asked.principal, asked.file_id) as h5:
         yield h5
 
-
-DatafileH5 = Annotated[service.H5File, Depends(open_h5)]
 
 H5Path = Annotated[str, Query(description="Path of the object inside the HDF5 file.")]
 Resolve = Annotated[
@@ -36,29 +58,31 @@ SelectionText = Annotated[
 @router.get("/files/{file_id}/h5/meta/")
 @router.get("/files/{file_id}/h5/meta", include_in_schema=False)
 def get_meta(
-    h5: DatafileH5,
+    asked: AskedFile,
     path: H5Path = "/",
     resolve_links: Resolve = "only_valid",
 ) -> Response:
     """An object's metadata: kind, attributes, shape and type; a group's members."""
-    return encoding.json_response(service.metadata(h5, path, resolve_links))
+    with open_asked(asked) as h5:
+        return encoding.json_response(service.metadata(h5, path, resolve_links))
 
 
 @router.get("/files/{file_id}/h5/attr/")
 @router.get("/files/{file_id}/h5/attr", include_in_schema=False)
 def get_attr(
-    h5: DatafileH5,
+    asked: AskedFile,
     path: H5Path = "/",
     attr_keys: Annotated[list[str] | None, Query(description="Only these attributes.")] = None,
 ) -> Response:
     """An object's attribute values by name."""
-    return encoding.json_response(service.attributes(h5, path, attr_keys))
+    with open_asked(asked) as h5:
+        return encoding.json_response(service.attributes(h5, path, attr_keys))
 
 
 @router.get("/files/{file_id}/h5/data/")
 @router.get("/files/{file_id}/h5/data", include_in_schema=False)
 def get_data(
-    h5: DatafileH5,
+    asked: AskedFile,
     path: H5Path = "/",
     selection: SelectionText = None,
     fmt: Annotated[
@@ -71,25 +95,28 @@ def get_data(
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """A dataset's selected values; a whole deflate chunk goes out still compressed."""
-    return service.data(h5, path, selection, fmt, dtype, flatten, accept_encoding)
+    with open_asked(asked) as h5:
+        return service.data(h5, path, selection, fmt, dtype, flatten, accept_encoding)
 
 
 @router.get("/files/{file_id}/h5/stats/")
 @router.get("/files/{file_id}/h5/stats", include_in_schema=False)
 def get_stats(
-    h5: DatafileH5,
+    asked: AskedFile,
     path: H5Path = "/",
     selection: SelectionText = None,
 ) -> Response:
     """Minimum, maximum, mean and spread of a dataset's finite selected values."""
-    return encoding.json_response(service.stats(h5, path, selection))
+    with open_asked(asked) as h5:
+        return encoding.json_response(service.stats(h5, path, selection))
 
 
 @router.get("/files/{file_id}/h5/paths/")
 @router.get("/files/{file_id}/h5/paths", include_in_schema=False)
 def get_paths(
-    h5: DatafileH5,
+    asked: AskedFile,
     path: H5Path = "/",
 ) -> Response:
     """Every path under a group, for the viewer's search."""
-    return encoding.json_response(service.paths(h5, path))
+    with open_asked(asked) as h5:
+        return encoding.json_response(service.paths(h5, path))
