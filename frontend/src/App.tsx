@@ -7,6 +7,7 @@ import { HomePage } from './pages/Home';
 import { InvestigationPage } from './pages/Investigation';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
+import { SearchPage } from './pages/Search';
 import { BeamlinesPage, ClosedDataPage, MyDataPage, OpenDataPage } from './pages/Sections';
 
 /** One page per URL, so that every view can be bookmarked and shared. */
@@ -24,6 +25,7 @@ export function App() {
             <Route path="beamlines" element={<BeamlinesPage />} />
             <Route path="investigations/:id" element={<InvestigationPage />} />
             <Route path="datasets/:id" element={<DatasetPage />} />
+            <Route path="search" element={<SearchPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>
