@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FAIRBEAM_VAR ?= var
 
-.PHONY: install run test lint typecheck pytest lock bench clean
+.PHONY: install run test lint typecheck pytest lock bench clean browser-deps
 
 install: $(STAMP)
 
@@ -28,10 +28,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser-deps
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck browser-deps pytest
+
+# The browser tests drive Debian's Chromium; installed only when it is missing.
+CHROMIUM := /usr/bin/chromium
+browser-deps: $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 # Regenerate requirements.lock after changing dependencies in pyproject.toml.
 lock: install
