@@ -1,13 +1,22 @@
+import { Suspense, lazy } from 'react';
 import { BrowserRouter, Route, Routes } from 'react-router';
 
 import { SessionProvider } from './auth/session';
 import { Layout } from './components/Layout';
+import { Loading } from './components/Status';
 import { DatasetPage } from './pages/Dataset';
 import { HomePage } from './pages/Home';
 import { InvestigationPage } from './pages/Investigation';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { SearchPage } from './pages/Search';
+import { ManagerIndex, ManagerLayout, ProposalsPanel } from './pages/manager/Manager';
+import { UsersPanel } from './pages/manager/Users';
+
+// Charts bring their own library: loaded only when a manager opens the statistics.
+const StatisticsPanel = lazy(() =>
+  import('./pages/manager/Statistics').then((m) => ({ default: m.StatisticsPanel })),
+);
 import { BeamlinesPage, ClosedDataPage, MyDataPage, OpenDataPage } from './pages/Sections';
 
 /** One page per URL, so that every view can be bookmarked and shared. */
@@ -26,6 +35,19 @@ export function App() {
             <Route path="investigations/:id" element={<InvestigationPage />} />
             <Route path="datasets/:id" element={<DatasetPage />} />
             <Route path="search" element={<SearchPage />} />
+            <Route path="manager" element={<ManagerLayout />}>
+              <Route index element={<ManagerIndex />} />
+              <Route
+                path="statistics"
+                element={
+                  <Suspense fallback={<Loading what="the statistics" />}>
+                    <StatisticsPanel />
+                  </Suspense>
+                }
+              />
+              <Route path="users" element={<UsersPanel />} />
+              <Route path="proposals" element={<ProposalsPanel />} />
+            </Route>
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

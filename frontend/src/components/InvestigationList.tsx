@@ -18,6 +18,8 @@ interface Props {
   /** What to say when there is nothing to list and no filter is set. */
   empty: ReactNode;
   pageSize?: number;
+  /** Only placeholder proposals (waiting for a decision), or only real ones. */
+  placeholder?: boolean;
 }
 
 /** `2024-03-01` from a date input → the API's date-time at the start of that day (UTC). */
@@ -87,7 +89,7 @@ function Filters({ label }: { label: string }) {
 }
 
 /** A server-side sorted, filtered and paginated table of investigations. */
-export function InvestigationList({ scope, empty, pageSize = 25 }: Props) {
+export function InvestigationList({ scope, empty, pageSize = 25, placeholder }: Props) {
   const query = useUrlQuery();
   const sort = query.get('sort') || '-start';
   const filters = {
@@ -99,6 +101,7 @@ export function InvestigationList({ scope, empty, pageSize = 25 }: Props) {
     instrument: query.get('instrument') || undefined,
     start_after: dayStart(query.get('start_after')),
     start_before: dayStart(query.get('start_before')),
+    placeholder,
   };
   const filtered = Boolean(filters.q || filters.instrument || filters.start_after || filters.start_before);
   const list = useApi(JSON.stringify(filters), (signal) =>

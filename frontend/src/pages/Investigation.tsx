@@ -252,7 +252,12 @@ export function InvestigationPage() {
   return (
     <article data-testid="investigation-page" data-code={data.code}>
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to={data.public ? '/open-data' : '/closed-data'}>{data.public ? 'Open Data' : 'Closed Data'}</Link> ›{' '}
+        {data.participants.some((p) => p.username === user.username) ? (
+          <Link to="/my-data">My Data</Link>
+        ) : (
+          <Link to={data.public ? '/open-data' : '/closed-data'}>{data.public ? 'Open Data' : 'Closed Data'}</Link>
+        )}{' '}
+        ›{' '}
         <span>{data.instrument}</span>
       </nav>
       <h1>
