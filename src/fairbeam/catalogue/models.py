@@ -140,7 +140,9 @@ class Dataset(Base):
     __tablename__ = "dataset"
     __table_args__ = (
         UniqueConstraint("investigation_id", "location", name="uq_dataset_investigation_location"),
-        Index("ix_dataset_start_id", "start", "id"),
+        # Investigation and instrument ride along so that access checks of a walk
+        # back through the newest (embargoed) datasets read only the index.
+        Index("ix_dataset_start_id", "start", "id", "investigation_id", "instrument_id"),
         Index("ix_dataset_instrument_start_id", "instrument_id", "start", "id"),
         Index("ix_dataset_investigation_start_id", "investigation_id", "start", "id"),
         Index("ix_dataset_sample", "sample_id"),
