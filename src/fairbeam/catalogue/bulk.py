@@ -103,5 +103,5 @@ def insert_with_new_ids(
     positions = [columns.index(name) for name in unique]
     statement = insert(table).returning(table.c.id, *(table.c[name] for name in unique))
     result = session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-    ids = {tuple(found[1:]): found[0] for found in result}
-    return [ids[tuple(row[p] for p in positions)] for row in rows]
+    id_of = {tuple(found[1:]): found[0] for found in result}
+    return [id_of[tuple(row[p] for p in positions)] for row in rows]
