@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FAIRBEAM_VAR ?= var
 
-.PHONY: install run test lint typecheck pytest lock bench clean browser-deps
+.PHONY: install frontend run test lint typecheck pytest lock bench clean browser-deps
 
-install: $(STAMP)
+install: $(STAMP) frontend
 
 # Reinstalls only when the lock file or the project metadata changed.
 $(STAMP): pyproject.toml requirements.lock
@@ -15,6 +15,22 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+# The web portal: `npm ci` when the lock file changed, a build when a source changed.
+NPM      ?= npm
+FRONTEND := frontend
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+	$(wildcard $(FRONTEND)/index.html $(FRONTEND)/package.json $(FRONTEND)/tsconfig.json $(FRONTEND)/vite.config.ts)
+
+frontend: $(FRONTEND)/dist/index.html
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.installed $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && $(NPM) run build
+	@touch $@
 
 run: install
 	$(BIN)/fairbeam db upgrade
@@ -50,4 +66,4 @@ bench: install
 	$(BIN)/python bench/catalogue.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules $(FRONTEND)/dist
