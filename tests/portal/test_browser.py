@@ -141,10 +141,11 @@ def test_search_with_a_parameter_condition(page: Page, portal: Portal) -> None:
     assert re.search(r"wavelength", page.url), "the condition belongs in the URL"
     # The facets count what the condition matches.
     facets = portal.api("/api/datasets/facets", USER, param=condition)
-    instruments = page.get_by_test_id("facet-instrument")
+    instruments = page.get_by_test_id("facet-instrument").locator("[data-value]")
+    expect(instruments).to_have_count(len(facets["instrument"]))
     for facet in facets["instrument"]:
-        expect(instruments).to_contain_text(facet["value"])
-        expect(instruments).to_contain_text(str(facet["count"]))
+        count = instruments.and_(page.locator(f'[data-value="{facet["value"]}"]'))
+        expect(count.get_by_test_id("facet-count")).to_have_text(f"{facet['count']:,}")
 
 
 def test_anonymous_visitor_sees_an_embargoed_title_only(page: Page, portal: Portal) -> None:
