@@ -114,19 +114,34 @@ def authenticate(session: Session, token: str | None) -> Principal:
     """The caller behind a bearer token; no token is the anonymous caller."""
     if not token:
         return ANONYMOUS
-    row = session.execute(
-        select(ApiToken, User)
+    # One query on every request: the token, its account and the account's beamlines.
+    rows = session.execute(
+        select(
+            ApiToken.revoked,
+            ApiToken.expires,
+            User.id,
+            User.username,
+            User.role,
+            User.active,
+            InstrumentStaff.instrument_id,
+        )
         .join(User, User.id == ApiToken.user_id)
+        .outerjoin(InstrumentStaff, InstrumentStaff.user_id == User.id)
         .where(ApiToken.token_hash == token_digest(token))
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthenticated("the token is not valid")
-    api_token, user = row
-    if api_token.revoked or not user.active:
+    revoked, expires, user_id, username, role, active, _ = rows[0]
+    if revoked or not active:
         raise Unauthenticated("the token has been revoked")
-    if api_token.expires is not None and api_token.expires <= utcnow():
+    if expires is not None and expires <= utcnow():
         raise Unauthenticated("the token has expired: log in again")
-    return principal_of(session, user)
+    return Principal(
+        user_id=user_id,
+        username=username,
+        role=role,
+        instrument_ids=frozenset(row[-1] for row in rows if row[-1] is not None),
+    )
 
 
 def login(

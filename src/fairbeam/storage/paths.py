@@ -24,7 +24,12 @@ def servable_roots(settings: Settings) -> list[Path]:
 
 def datafile_path(settings: Settings, dataset: Dataset, datafile: Datafile) -> Path:
     """The file on disk, or NotFound when it is missing or outside the servable folders."""
-    path = (dataset_folder(dataset.location) / datafile.path).resolve()
+    return file_at(settings, dataset.location, datafile)
+
+
+def file_at(settings: Settings, location: str, datafile: Datafile) -> Path:
+    """The file of ``datafile`` in a dataset at ``location``, checked as datafile_path does."""
+    path = (dataset_folder(location) / datafile.path).resolve()
     if not any(path.is_relative_to(root) for root in servable_roots(settings)):
         raise NotFound(f"file {datafile.id} is not in a folder this server may read")
     if not path.is_file():

@@ -14,11 +14,10 @@ from fastapi import Response
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
-from fairbeam.catalogue.models import Dataset
-from fairbeam.catalogue.service import get_file
+from fairbeam.catalogue.service import locate_file
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput
-from fairbeam.storage.paths import datafile_path, servable_roots
+from fairbeam.storage.paths import file_at, servable_roots
 from fairbeam.viewer import encoding
 from fairbeam.viewer.files import Link, Navigator, Node
 from fairbeam.viewer.metadata import Metadata, entity_metadata
@@ -66,10 +65,8 @@ def open_datafile(
     session: Session, settings: Settings, principal: Principal, file_id: int
 ) -> Iterator[H5File]:
     """The datafile ``file_id`` opened for reading, when the caller may see it."""
-    datafile = get_file(session, principal, file_id)
-    dataset = session.get(Dataset, datafile.dataset_id)
-    assert dataset is not None
-    path = datafile_path(settings, dataset, datafile)
+    datafile, location = locate_file(session, principal, file_id)
+    path = file_at(settings, location, datafile)
     with Navigator(servable_roots(settings)) as navigator:
         yield H5File(navigator.open(path), navigator)
 
