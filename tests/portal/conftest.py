@@ -119,6 +119,12 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> Non
     pytest.fail(f"fairbeam serve did not answer within 60 s:\n{log.read_text()}")
 
 
+def save_screenshot(page: Page, name: str) -> None:
+    """A screenshot of the page as it is now, beside the one each test saves at its end."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
 @pytest.fixture(scope="module")
 def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """`fairbeam demo --size small` then `fairbeam serve` on a free loopback port."""
@@ -193,7 +199,6 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
+    save_screenshot(page, request.node.name)
     context.close()
     assert not errors, f"the page raised: {errors}"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.portal.conftest import Portal
+from tests.portal.conftest import Portal, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -163,6 +163,7 @@ def test_anonymous_visitor_sees_an_embargoed_title_only(page: Page, portal: Port
     expect(page.get_by_test_id("file-row")).to_have_count(0)
     for dataset in hidden[:3]:
         expect(page_root).not_to_contain_text(dataset["name"])
+    save_screenshot(page, "test_anonymous_visitor_sees_an_embargoed_title_only-investigation")
 
     # Going straight to one of its datasets shows nothing of it either.
     page.goto(f"{portal.url}/datasets/{hidden[0]['id']}")
