@@ -77,8 +77,7 @@ function Parameters({ dataset }: { dataset: Dataset }) {
               <thead className="visually-hidden">
                 <tr>
                   <th scope="col">Name</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Unit</th>
+                  <th scope="col">Value and unit</th>
                 </tr>
               </thead>
               <tbody>
@@ -87,8 +86,10 @@ function Parameters({ dataset }: { dataset: Dataset }) {
                     <th scope="row" className="parameter-name">
                       {name}
                     </th>
-                    <td className="parameter-value">{formatValue(p.value)}</td>
-                    <td className="unit">{p.unit ?? ''}</td>
+                    <td className="parameter-value">
+                      {formatValue(p.value)}
+                      {p.unit ? <span className="unit"> {p.unit}</span> : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -144,16 +145,32 @@ function Provenance({ dataset }: { dataset: Dataset }) {
   );
 }
 
-function ViewerSection({ dataset }: { dataset: Dataset }) {
+interface Shown {
+  id: number;
+  path: string;
+  chosen: boolean;
+}
+
+/** The file in the viewer: the one chosen in the file list, else the dataset's master file. */
+function useShownFile(dataset: Dataset) {
   const { user } = useSession();
   const files = useApi(`master-${dataset.id}-${user.username}`, (signal) =>
     apiGet('/api/datasets/{dataset_id}/files', { path: { dataset_id: dataset.id }, query: { limit: 1000 }, signal }),
   );
   const [chosen, setChosen] = useState<{ id: number; path: string } | null>(null);
-  const defaultPlot = (dataset.parameters as Record<string, Parameter>).default_plot?.value;
   const master = files.data ? masterFile(dataset, files.data.items) : undefined;
-  const shown = chosen ?? (master ? { id: master.id, path: master.path } : null);
+  const shown: Shown | null = chosen
+    ? { ...chosen, chosen: true }
+    : master
+      ? { id: master.id, path: master.path, chosen: false }
+      : null;
+  return { files, shown, choose: (id: number, path: string) => setChosen({ id, path }) };
+}
 
+function ViewerSection({ dataset, state }: { dataset: Dataset; state: ReturnType<typeof useShownFile> }) {
+  const { files, shown } = state;
+  const defaultPlot = (dataset.parameters as Record<string, Parameter>).default_plot?.value;
+  const openOn = !shown?.chosen && typeof defaultPlot === 'string' ? defaultPlot : null;
   let viewer: ReactNode;
   if (files.error) viewer = <ErrorMessage error={files.error} what="the files" />;
   else if (!files.data) viewer = <Loading what="the viewer" />;
@@ -164,7 +181,7 @@ function ViewerSection({ dataset }: { dataset: Dataset }) {
       <>
         <p className="muted small viewer-caption">
           <span className="code">{shown.path}</span>
-          {!chosen && typeof defaultPlot === 'string' ? <> · opened on its default plot {defaultPlot}</> : null}
+          {openOn ? <> · opened on its default plot <span className="code">{openOn}</span></> : null}
         </p>
         <div className="viewer" data-testid="viewer">
           <Suspense fallback={<Loading what="the viewer" />}>
@@ -173,29 +190,41 @@ function ViewerSection({ dataset }: { dataset: Dataset }) {
               fileId={shown.id}
               filename={shown.path}
               // Without a recorded default plot, the file's root follows its NeXus `default` attributes.
-              initialPath={!chosen && typeof defaultPlot === 'string' ? defaultPlot : '/'}
+              initialPath={openOn ?? '/'}
             />
           </Suspense>
         </div>
       </>
     );
   return (
+    <section className="card" aria-labelledby="viewer-title">
+      <h2 id="viewer-title">Viewer</h2>
+      {viewer}
+    </section>
+  );
+}
+
+function FilesSection({ dataset, state }: { dataset: Dataset; state: ReturnType<typeof useShownFile> }) {
+  return (
+    <section className="card" aria-labelledby="files-title">
+      <h2 id="files-title">
+        Files <span className="count">{formatCount(dataset.file_count)}</span>
+      </h2>
+      <FileList datasetId={dataset.id} fileCount={dataset.file_count} viewing={state.shown?.id} onView={state.choose} />
+    </section>
+  );
+}
+
+function DatasetBody({ dataset }: { dataset: Dataset }) {
+  const state = useShownFile(dataset);
+  return (
     <>
-      <section className="card" aria-labelledby="viewer-title">
-        <h2 id="viewer-title">Viewer</h2>
-        {viewer}
-      </section>
-      <section className="card" aria-labelledby="files-title">
-        <h2 id="files-title">
-          Files <span className="count">{formatCount(dataset.file_count)}</span>
-        </h2>
-        <FileList
-          datasetId={dataset.id}
-          fileCount={dataset.file_count}
-          viewing={shown?.id}
-          onView={(id, path) => setChosen({ id, path })}
-        />
-      </section>
+      <ViewerSection dataset={dataset} state={state} />
+      <div className="two-columns wide-left">
+        <Parameters dataset={dataset} />
+        <Provenance dataset={dataset} />
+      </div>
+      <FilesSection dataset={dataset} state={state} />
     </>
   );
 }
@@ -266,11 +295,7 @@ export function DatasetPage() {
           <span className="code">{d.location}</span>
         </p>
       </section>
-      <ViewerSection dataset={d} />
-      <div className="two-columns wide-left">
-        <Parameters dataset={d} />
-        <Provenance dataset={d} />
-      </div>
+      <DatasetBody dataset={d} />
     </article>
   );
 }
