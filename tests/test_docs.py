@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from fairbeam.api.app import create_app
 from fairbeam.config import Settings
@@ -16,13 +16,15 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "reference"
 
 def _routes() -> list[tuple[str, str]]:
     app = create_app(Settings(database_url="sqlite://"))
-    return sorted(
+    routes = sorted(
         (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.include_in_schema
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.route, APIRoute) and route.route.include_in_schema
         for method in route.methods
         if method != "HEAD"
     )
+    assert len(routes) > 20, "the routes of the included routers were not found"
+    return routes
 
 
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))
