@@ -6,9 +6,13 @@ Runs in worker processes; takes and returns plain, picklable records.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from fairbeam.errors import HarvestError
 from fairbeam.ingest.discovery import Acquisition, FileStat
@@ -79,10 +83,34 @@ def _is_collection_file(master: MasterFile, folder: Path) -> bool:
     )
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _Inline(Executor):
+    """Runs each call at once: with no checksum to stream there is nothing to hand a thread."""
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        future: Future[_T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+@cache
+def _checksum_threads() -> ThreadPoolExecutor:
+    # One pool per process: starting threads for every acquisition cost more than
+    # hashing a small file, and waits for the scheduler on a busy machine.
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="checksum")
+
+
 def read_acquisition(acquisition: Acquisition, options: ReadOptions) -> AcquisitionRead:
     """Read the master files and checksum the files of one acquisition."""
     result = AcquisitionRead(acquisition=acquisition)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    executor = _Inline() if options.checksum == "none" else _checksum_threads()
+    with nullcontext(executor) as pool:
         sums = {
             stat.path: pool.submit(_checksum, stat.path, stat.size, options)
             for stat in acquisition.files
