@@ -116,11 +116,6 @@ export function apiGet<P extends GetPath>(
   return send<Answer<P>>(url, { method: 'GET', signal: options.signal });
 }
 
-/** GET an API path the schema does not describe yet (answers are unchecked). */
-export function apiGetUntyped<T>(url: string, signal?: AbortSignal): Promise<T> {
-  return send<T>(url, { method: 'GET', signal });
-}
-
 /** POST JSON to an API path. */
 export function apiPost<T>(url: string, body: unknown): Promise<T> {
   return send<T>(url, {
