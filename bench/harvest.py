@@ -26,255 +26,26 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import h5py
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 from _harvest_files import BEAMLINE, Tree, write_tree
+from _harvest_run import Run, check, loopback_env, run_timed
+from _harvest_tiled import run_tiled
 from peers import TILED, ensure_tiled, peer_version
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
-API_KEY = "secret"
-LOOPBACK = "127.0.0.1"
 # Wide enough for the whole table when the output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 150)
-
-
-@dataclass
-class Run:
-    """One timed harvest of the whole tree."""
-
-    tool: str
-    seconds: float
-    datasets: int
-    files: int
-    bytes: int
-    max_rss_mb: float
-    cpu_seconds: float
-    ok: bool = True
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Finished:
-    """A finished child process: exit code, wall time, peak memory and CPU of its session."""
-
-    returncode: int
-    seconds: float
-    max_rss_mb: float
-    output: str
-    cpu_seconds: float
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def session_cpu(session: int) -> dict[int, float]:
-    """CPU seconds (user + system) so far of every live process in ``session``, by pid."""
-    found: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        # After the command name: state ppid pgrp session ... utime (12th) stime (13th).
-        if int(fields[3]) == session:
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
-    return found
-
-
-class CpuMeter:
-    """Samples a process session's CPU time: workers and servers the harvest starts count too."""
-
-    def __init__(self, session: int) -> None:
-        self.session = session
-        self.seen: dict[int, float] = {}
-
-    def sample(self) -> None:
-        self.seen.update(session_cpu(self.session))
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.seen.values())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def loopback_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: no proxy for loopback, plus ``extra``."""
-    env = dict(os.environ)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        env.pop(name, None)
-    env["NO_PROXY"] = env["no_proxy"] = f"{LOOPBACK},localhost"
-    env.update(extra or {})
-    return env
-
-
-def run_timed(
-    command: list[str], env: dict[str, str], log: Path, timeout: float, cwd: Path | None = None
-) -> Finished:
-    """Run ``command`` with its output in ``log``; wall time and the child's own peak RSS."""
-    with log.open("w") as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
-        )
-        deadline = start + timeout
-        meter = CpuMeter(process.pid)
-        sampled = 0.0
-        while True:
-            now = time.perf_counter()
-            if now - sampled > 0.2:
-                meter.sample()
-                sampled = now
-            # wait4 gives this child's own rusage, where RUSAGE_CHILDREN would mix runs.
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                seconds = time.perf_counter() - start
-                process.returncode = os.waitstatus_to_exitcode(status)
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(process.pid, signal.SIGKILL)
-                _, status, usage = os.wait4(process.pid, 0)
-                process.returncode = -9
-                seconds = time.perf_counter() - start
-                break
-            time.sleep(0.005)
-    # The child's own CPU is exact from wait4; its workers' as last sampled.
-    meter.seen[process.pid] = usage.ru_utime + usage.ru_stime
-    return Finished(
-        process.returncode, seconds, usage.ru_maxrss / 1024, log.read_text(), meter.seconds
-    )
-
-
-def check(command: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if result.returncode:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-# --- Tiled ----------------------------------------------------------------------------
-
-
-def wait_for_server(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    headers = {"Authorization": f"Apikey {API_KEY}"}
-    with httpx.Client(trust_env=False, timeout=5) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"the Tiled server exited with {process.returncode}")
-            try:
-                if client.get(url, headers=headers).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-    raise SystemExit(f"the Tiled server did not answer {url} within {timeout:.0f} s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> float:
-    """Stop the server's process group; return its peak RSS in MB."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-    try:
-        _, _, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
-    except ChildProcessError:
-        usage = None
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    return usage.ru_maxrss / 1024 if usage else 0.0
-
-
-def tiled_counts(database: Path) -> tuple[int, int]:
-    """Nodes and file assets in Tiled's catalogue after registration."""
-    with sqlite3.connect(database) as connection:
-        nodes = connection.execute("SELECT count(*) FROM nodes").fetchone()[0]
-        assets = connection.execute("SELECT count(*) FROM assets").fetchone()[0]
-    return int(nodes), int(assets)
-
-
-def run_tiled(tree: Tree, work: Path, timeout: float) -> Run:
-    """Time `tiled register` of the data root into a fresh Tiled catalogue server."""
-    bin_dir = ensure_tiled()
-    tiled = str(bin_dir / "tiled")
-    folder = work / "tiled"
-    folder.mkdir()
-    database = folder / "tiled.db"
-    env = loopback_env({"TILED_API_KEY": API_KEY})
-    check([tiled, "catalog", "init", f"sqlite:///{database}"], env)
-    port = free_port()
-    server_log = (folder / "server.log").open("w")
-    server = subprocess.Popen(
-        [tiled, "serve", "catalog", str(database), "-r", str(tree.root)]
-        + ["--api-key", API_KEY, "--host", LOOPBACK, "--port", str(port)],
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    url = f"http://{LOOPBACK}:{port}/api/v1"
-    try:
-        wait_for_server(f"{url}/", server, timeout=120)
-        console.print(f"[dim]tiled register {url} {tree.root}[/dim]")
-        load = os.getloadavg()[0]
-        server_cpu_before = sum(session_cpu(server.pid).values())
-        done = run_timed(
-            [tiled, "register", url, str(tree.root)], env, folder / "register.log", timeout
-        )
-        # The server does most of the work: its CPU during the registration counts.
-        server_cpu = sum(session_cpu(server.pid).values()) - server_cpu_before
-    finally:
-        server_rss = stop_server(server)
-        server_log.close()
-    nodes, assets = tiled_counts(database)
-    ok = done.returncode == 0 and assets >= tree.files
-    note = "" if ok else f"exit {done.returncode}, {assets} of {tree.files} files registered"
-    if done.returncode == -9:
-        note = f"stopped after the {timeout:.0f} s timeout; {assets} files registered"
-    return Run(
-        tool=f"Tiled {peer_version(TILED)} register",
-        seconds=done.seconds,
-        datasets=tree.datasets,
-        files=assets,
-        bytes=tree.bytes,
-        max_rss_mb=done.max_rss_mb + server_rss,
-        cpu_seconds=done.cpu_seconds + server_cpu,
-        ok=ok,
-        note=note,
-        extra={
-            "load_before": load,
-            "nodes": nodes,
-            "server_rss_mb": server_rss,
-            "server_cpu_seconds": server_cpu,
-            "client_rss_mb": done.max_rss_mb,
-        },
-    )
 
 
 # --- fairbeam -------------------------------------------------------------------------
