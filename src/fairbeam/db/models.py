@@ -17,6 +17,14 @@ from fairbeam.catalogue.models import (
 )
 from fairbeam.db.base import Base
 from fairbeam.ingest.models import HarvestProblem, HarvestState
+from fairbeam.logbook.models import (
+    Logbook,
+    LogbookAttachment,
+    LogbookDay,
+    LogbookEvent,
+    LogbookEventVersion,
+    LogbookTag,
+)
 
 __all__ = [
     "ApiToken",
@@ -35,6 +43,12 @@ __all__ = [
     "Instrument",
     "InstrumentStaff",
     "Investigation",
+    "Logbook",
+    "LogbookAttachment",
+    "LogbookDay",
+    "LogbookEvent",
+    "LogbookEventVersion",
+    "LogbookTag",
     "ParameterType",
     "Participant",
     "Sample",

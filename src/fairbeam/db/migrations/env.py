@@ -13,7 +13,7 @@ target_metadata = Base.metadata
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
     """Leave SQLite's full-text tables, made by hand in a migration, to that migration."""
-    return not (type_ == "table" and (name or "").startswith("dataset_fts"))
+    return not (type_ == "table" and (name or "").startswith(("dataset_fts", "logbook_event_fts")))
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""The electronic logbook: events of investigations and beamlines, their versions and files."""
