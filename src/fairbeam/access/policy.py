@@ -134,6 +134,18 @@ def check_data(principal: Principal, investigation: Investigation, what: str) ->
         raise NotFound(f"{what} not found")
 
 
+def check_download(principal: Principal, what: str) -> None:
+    """Bytes of data need a registered identity, open data too (the data policy's rule 3).
+
+    Call it once the data was found visible, so what a caller may not see stays 404.
+    """
+    if principal.anonymous:
+        raise Unauthenticated(
+            f"downloading {what} needs a login, even for open data: "
+            "register an identity and send `Authorization: Bearer TOKEN`"
+        )
+
+
 def check_register(principal: Principal, instrument_id: int, instrument_name: str) -> None:
     """Registering data on a beamline: managers, its staff, software bound to it."""
     require_login(principal)

@@ -211,7 +211,12 @@ def _dataset_in(
             chemical_formula=dataset.sample.formula,
             description=dataset.sample.description,
         ),
-        parameters=acquisition.parameters,
+        # The NeXus file's default plot, as harvest records it, for the viewer.
+        parameters=(
+            {**acquisition.parameters, "default_plot": "/entry/data"}
+            if dataset.nexus
+            else acquisition.parameters
+        ),
         files=files,
         inputs=inputs,
     )
