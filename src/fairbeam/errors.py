@@ -43,6 +43,12 @@ class Conflict(FairbeamError):
     status_code = 409
 
 
+class PayloadTooLarge(FairbeamError):
+    """An upload is larger than the facility allows; the message names the limit."""
+
+    status_code = 413
+
+
 class TooManyAttempts(FairbeamError):
     """Too many failed attempts; retry after the given number of seconds."""
 

@@ -10,7 +10,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger("fairbeam.events")
 
@@ -52,6 +55,13 @@ class EventBus:
                 log.exception("subscriber %r of %s failed", handler, name)
 
 
-def build_event_bus() -> EventBus:
-    """The bus with every feature's subscribers, for a server or a command."""
-    return EventBus()
+def build_event_bus(make_session: Callable[[], Session] | None = None) -> EventBus:
+    """The bus with every feature's subscribers, for a server or a command; with a
+    session factory, registered datasets are posted to their logbooks."""
+    bus = EventBus()
+    if make_session is not None:
+        # Imported here: the logbook builds on the catalogue, which publishes events.
+        from fairbeam.logbook.notify import dataset_registered_handler
+
+        bus.subscribe(DATASET_REGISTERED, dataset_registered_handler(make_session))
+    return bus

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fairbeam.api.app import create_app
 from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation
 from fairbeam.config import Settings
+from fairbeam.logbook.models import LogbookEvent
 from tests.world import ROLES, World
 
 # The roles of tests/world.py, and a caller whose token is not valid.
@@ -45,6 +46,19 @@ REGISTER_ON_ID11 = outcome(403, anonymous=401, bad_token=401, other_staff=201, m
 MANAGERS_ONLY = outcome(403, anonymous=401, bad_token=401, manager=201)
 CREATE_ON_ID23 = outcome(403, anonymous=401, bad_token=401, manager=201, software=201)
 STAFF_ONLY = outcome(403, anonymous=401, bad_token=401, staff=200, other_staff=200, manager=200)
+# Open data needs a login to download; lists of its files (manifests) too.
+OPEN_BYTES = outcome(404, anonymous=401, bad_token=401)
+OPEN_LISTS = outcome(200, anonymous=401, bad_token=401)
+
+
+BEAMLINE_LOGBOOK = outcome(404, staff=200, manager=200, software=200, bad_token=401)
+WRITE_CLOSED_LOGBOOK = outcome(
+    404, anonymous=401, bad_token=401, participant=201, staff=201, manager=201, software=403
+)
+
+
+def _logbook_event(code: str, kind: str) -> Callable[[str], dict[str, Any]]:
+    return lambda role: {"investigation": code, "type": kind, "content": f"{kind} by {role}"}
 
 
 def _dataset(code: str) -> Callable[[str], dict[str, Any]]:
@@ -220,6 +234,54 @@ ACCESS: list[Case] = [
     Case("GET", "/api/files/{file_id}", "/api/files/{open_file}", OPEN_TO_ALL),
     Case("GET", "/api/files/{file_id}", "/api/files/{foreign_file}", FOREIGN_DATA),
     Case("GET", "/api/files/{file_id}", "/api/files/999999", MISSING),
+    # Downloads: bytes need a login even for open data (anonymous 401), and follow the
+    # data's access otherwise; the world's files are not on disk, so those who may see
+    # them get 404 for bytes (tests/transfer checks every role on real files).
+    Case("GET", "/api/files/{file_id}/content", "/api/files/{closed_file}/content", MISSING),
+    Case("GET", "/api/files/{file_id}/content", "/api/files/{open_file}/content", OPEN_BYTES),
+    Case("GET", "/api/files/{file_id}/content", "/api/files/{foreign_file}/content", MISSING),
+    Case("GET", "/api/files/{file_id}/content", "/api/files/999999/content", MISSING),
+    *[
+        Case("GET", f"/api/datasets/{{dataset_id}}/{name}", url, expect)
+        for name in ("archive.zip", "manifest.txt")
+        for url, expect in (
+            (f"/api/datasets/{{closed_dataset}}/{name}", MISSING),
+            (f"/api/datasets/{{open_dataset}}/{name}", OPEN_BYTES),
+            (f"/api/datasets/{{foreign_dataset}}/{name}", MISSING),
+            (f"/api/datasets/999999/{name}", MISSING),
+        )
+    ],
+    *[
+        Case("GET", f"/api/investigations/{{ref}}/{name}", url, expect)
+        for name in ("archive.zip", "manifest.txt")
+        for url, expect in (
+            (f"/api/investigations/{{closed_investigation}}/{name}", MISSING),
+            (f"/api/investigations/MX-0900/{name}", OPEN_BYTES),
+            (f"/api/investigations/HC-2000/{name}", MISSING),
+            (f"/api/investigations/NO-SUCH/{name}", MISSING),
+        )
+    ],
+    Case("POST", "/api/archive.zip", "/api/archive.zip", MISSING, lambda _: {"datasets": [999999]}),
+    *[
+        Case("GET", f"/api/datasets/{{dataset_id}}/{name}", url, expect)
+        for name in ("manifest.metalink", "download")
+        for url, expect in (
+            (f"/api/datasets/{{closed_dataset}}/{name}", CLOSED_DATA),
+            (f"/api/datasets/{{open_dataset}}/{name}", OPEN_LISTS),
+            (f"/api/datasets/{{foreign_dataset}}/{name}", FOREIGN_DATA),
+            (f"/api/datasets/999999/{name}", MISSING),
+        )
+    ],
+    *[
+        Case("GET", f"/api/investigations/{{ref}}/{name}", url, expect)
+        for name in ("manifest.metalink", "download")
+        for url, expect in (
+            (f"/api/investigations/{{closed_investigation}}/{name}", CLOSED_DATA),
+            (f"/api/investigations/MX-0900/{name}", OPEN_LISTS),
+            (f"/api/investigations/HC-2000/{name}", FOREIGN_DATA),
+            (f"/api/investigations/NO-SUCH/{name}", MISSING),
+        )
+    ],
     # HDF5 content follows the file; the world's files are not on disk, so those who may
     # see one get 404 too (tests/viewer checks every role on real files).
     *[
@@ -250,6 +312,101 @@ ACCESS: list[Case] = [
     Case("GET", "/api/stats", "/api/stats", STAFF_ONLY),
     Case("GET", "/api/stats/timeline", "/api/stats/timeline", STAFF_ONLY),
     Case("GET", "/api/stats/timeline", "/api/stats/timeline?by=year&instrument=ID11", STAFF_ONLY),
+    # Logbook: read like the investigation's data; written by its participants, the
+    # beamline's staff and managers; software posts notifications on its beamlines.
+    # tests/logbook/test_access.py checks every role on real events.
+    Case("GET", "/api/logbook/events", "/api/logbook/events", OPEN_TO_ALL),
+    Case("GET", "/api/logbook/events", "/api/logbook/events?investigation=MX-1001", CLOSED_DATA),
+    Case("GET", "/api/logbook/events", "/api/logbook/events?investigation=MX-0900", OPEN_TO_ALL),
+    Case("GET", "/api/logbook/events", "/api/logbook/events?investigation=HC-2000", FOREIGN_DATA),
+    Case("GET", "/api/logbook/events", "/api/logbook/events?instrument=ID23", BEAMLINE_LOGBOOK),
+    Case(
+        "POST",
+        "/api/logbook/events",
+        "/api/logbook/events",
+        WRITE_CLOSED_LOGBOOK,
+        _logbook_event("MX-1001", "annotation"),
+        LogbookEvent,
+    ),
+    Case(
+        "POST",
+        "/api/logbook/events",
+        "/api/logbook/events",
+        {**WRITE_CLOSED_LOGBOOK, "software": 201},
+        _logbook_event("MX-1001", "notification"),
+        LogbookEvent,
+    ),
+    Case(
+        "POST",
+        "/api/logbook/events",
+        "/api/logbook/events",
+        {**WRITE_CLOSED_LOGBOOK, "participant": 403, "other_user": 403, "other_staff": 403},
+        _logbook_event("MX-0900", "annotation"),
+        LogbookEvent,
+    ),
+    Case(
+        "POST",
+        "/api/logbook/events",
+        "/api/logbook/events",
+        {**BEAMLINE_LOGBOOK, "staff": 201, "manager": 201, "software": 201, "anonymous": 401},
+        lambda role: {"instrument": "ID23", "type": "notification", "content": role},
+        LogbookEvent,
+    ),
+    Case(
+        "POST",
+        "/api/logbook/events/batch",
+        "/api/logbook/events/batch",
+        {**WRITE_CLOSED_LOGBOOK, "participant": 200, "staff": 200, "manager": 200, "software": 200},
+        lambda role: {"events": [_logbook_event("MX-1001", "notification")(role)]},
+        LogbookEvent,
+    ),
+    Case("GET", "/api/logbook/events/{event_id}", "/api/logbook/events/999999", MISSING),
+    Case(
+        "PUT",
+        "/api/logbook/events/{event_id}",
+        "/api/logbook/events/999999",
+        MISSING,
+        body=lambda _: {"version": 1, "content": "edited"},
+    ),
+    Case("DELETE", "/api/logbook/events/{event_id}", "/api/logbook/events/999999", MISSING),
+    Case(
+        "GET",
+        "/api/logbook/events/{event_id}/history",
+        "/api/logbook/events/999999/history",
+        MISSING,
+    ),
+    Case(
+        "POST",
+        "/api/logbook/events/{event_id}/attachments",
+        "/api/logbook/events/999999/attachments",
+        MISSING,
+    ),
+    Case(
+        "GET",
+        "/api/logbook/attachments/{attachment_id}/content",
+        "/api/logbook/attachments/999999/content",
+        MISSING,
+    ),
+    Case("GET", "/api/logbook/stream", "/api/logbook/stream?investigation=NO-SUCH", MISSING),
+    Case(
+        "GET",
+        "/api/logbook/export.html",
+        "/api/logbook/export.html?investigation=MX-1001",
+        CLOSED_DATA,
+    ),
+    Case(
+        "GET",
+        "/api/logbook/export.html",
+        "/api/logbook/export.html?investigation=MX-0900",
+        OPEN_TO_ALL,
+    ),
+    Case(
+        "GET",
+        "/api/logbook/export.pdf",
+        "/api/logbook/export.pdf?investigation=HC-2000",
+        FOREIGN_DATA,
+    ),
+    Case("GET", "/api/logbook/stats", "/api/logbook/stats", STAFF_ONLY),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)

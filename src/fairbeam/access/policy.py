@@ -170,3 +170,85 @@ def check_create_investigation(principal: Principal, instrument_id: int, name: s
         f"{principal.username} may not create investigations on {name!r}; "
         "only managers and software bound to it may"
     )
+
+
+# Logbooks ------------------------------------------------------------------
+# Whoever may read an investigation's data reads its logbook; its participants, the
+# beamline's staff and managers write to it. A beamline's own logbook belongs to its
+# staff (and managers). Software bound to a beamline posts notifications to its
+# investigations' logbooks and to the beamline logbook.
+
+
+def may_read_logbook(
+    principal: Principal, investigation: Investigation | None, instrument_id: int
+) -> bool:
+    """True when the caller may read the logbook of ``investigation`` (or of the beamline)."""
+    if investigation is not None:
+        return may_see_data(principal, investigation)
+    return principal.is_manager or instrument_id in principal.instrument_ids
+
+
+def check_read_logbook(
+    principal: Principal, investigation: Investigation | None, instrument_id: int, what: str
+) -> None:
+    """404 when the caller may not read this logbook."""
+    if not may_read_logbook(principal, investigation, instrument_id):
+        raise NotFound(f"{what} not found")
+
+
+def check_write_logbook(
+    principal: Principal,
+    investigation: Investigation | None,
+    instrument_id: int,
+    event_type: str,
+    what: str,
+) -> None:
+    """Writing an event of ``event_type``: 401 anonymous, 404 unseen, 403 read-only."""
+    require_login(principal)
+    check_read_logbook(principal, investigation, instrument_id, what)
+    if principal.is_manager:
+        return
+    bound = instrument_id in principal.instrument_ids
+    if principal.role == Role.software:
+        if bound and event_type == "notification":
+            return
+        raise Forbidden(
+            f"software {principal.username} may only post notifications to the logbooks "
+            "of the beamlines it is bound to"
+        )
+    if principal.role == Role.staff and bound:
+        return
+    if investigation is not None and is_participant(principal, investigation):
+        return
+    raise Forbidden(
+        f"{principal.username} may read {what} but not write to it; its participants, "
+        "the beamline's staff and managers may"
+    )
+
+
+def logbook_event_filter(
+    principal: Principal, investigation_col: Any, instrument_col: Any
+) -> ColumnElement[bool]:
+    """A WHERE clause for logbook events the caller may read (the query outer-joins
+    Investigation on ``investigation_col``)."""
+    if principal.is_manager:
+        return true()
+    beamline = and_(
+        investigation_col.is_(None), instrument_col.in_(sorted(principal.instrument_ids))
+    )
+    return or_(
+        and_(
+            investigation_col.is_not(None),
+            data_filter(principal, instrument_col, investigation_col),
+        ),
+        beamline,
+    )
+
+
+def logbook_stats_filter(principal: Principal, instrument_col: Any) -> ColumnElement[bool]:
+    """Logbook statistics: managers see every beamline's, staff their beamlines'."""
+    require_staff(principal)
+    if principal.is_manager:
+        return true()
+    mine: ColumnElement[bool] = instrument_col.in_(sorted(principal.instrument_ids))
+    return mine

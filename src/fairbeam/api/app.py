@@ -23,6 +23,7 @@ from fairbeam.db import make_engine, make_sessionmaker
 from fairbeam.errors import FairbeamError, TooManyAttempts
 from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
+from fairbeam.logbook.routes import router as logbook_router
 from fairbeam.stats.routes import router as stats_router
 from fairbeam.viewer.routes import router as viewer_router
 
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.events = build_event_bus()
+    app.state.events = build_event_bus(app.state.sessionmaker)
     add_error_handlers(app)
 
     @app.get("/api/health", response_model=Health, tags=["health"])
@@ -106,7 +107,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             connection.execute(text("SELECT 1"))
         return Health(status="ok", version=__version__, database=settings.database_kind)
 
-    for router in (access_router, catalogue_router, ingest_router, stats_router, viewer_router):
+    for router in (
+        access_router,
+        catalogue_router,
+        ingest_router,
+        logbook_router,
+        stats_router,
+        viewer_router,
+    ):
         app.include_router(router, prefix="/api")
     mount_portal(app, settings.portal_dir)
     return app

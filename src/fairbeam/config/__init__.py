@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     checksum_max_bytes: int = Field(
         default=0, ge=0, description="Files larger than this get no checksum (0: no limit)."
     )
+    download_large_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=0,
+        description="Above this size the portal offers a manifest and `fairbeam download`.",
+    )
+    globus_url: str = Field(
+        default="",
+        description="Globus link of the facility's endpoint; `{path}` becomes a folder.",
+    )
     harvest_workers: int = Field(
         default=2, ge=1, le=64, description="Processes reading files in parallel during harvest."
     )
@@ -84,6 +93,12 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(
         default=900, ge=1, description="Window of the login rate limit, in seconds."
+    )
+    attachment_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest logbook attachment, in bytes."
+    )
+    logbook_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often a live logbook stream looks for new events."
     )
     portal_dir: Path = Field(
         default_factory=_default_portal_dir,

@@ -47,7 +47,8 @@ def ingest(
     config = settings()
     engine = make_engine(config.database_url)
     try:
-        harvester = Harvester(make_sessionmaker(engine), config, SYSTEM, build_event_bus())
+        sessions = make_sessionmaker(engine)
+        harvester = Harvester(sessions, config, SYSTEM, build_event_bus(sessions))
         hints = Hints(investigation=investigation, instrument=instrument)
         if as_json:
             report = harvester.ingest(paths, hints, force=force)

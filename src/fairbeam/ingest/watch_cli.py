@@ -75,7 +75,8 @@ def watch(
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        harvester = Harvester(make_sessionmaker(engine), config, SYSTEM, build_event_bus())
+        sessions = make_sessionmaker(engine)
+        harvester = Harvester(sessions, config, SYSTEM, build_event_bus(sessions))
         watcher = Watcher(
             harvester,
             folders,
