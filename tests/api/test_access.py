@@ -51,6 +51,7 @@ OPEN_BYTES = outcome(404, anonymous=401, bad_token=401)
 OPEN_LISTS = outcome(200, anonymous=401, bad_token=401)
 
 
+MISSING_WRITE = outcome(404, anonymous=401, bad_token=401)
 BEAMLINE_LOGBOOK = outcome(404, staff=200, manager=200, software=200, bad_token=401)
 WRITE_CLOSED_LOGBOOK = outcome(
     404, anonymous=401, bad_token=401, participant=201, staff=201, manager=201, software=403
@@ -365,10 +366,10 @@ ACCESS: list[Case] = [
         "PUT",
         "/api/logbook/events/{event_id}",
         "/api/logbook/events/999999",
-        MISSING,
+        MISSING_WRITE,
         body=lambda _: {"version": 1, "content": "edited"},
     ),
-    Case("DELETE", "/api/logbook/events/{event_id}", "/api/logbook/events/999999", MISSING),
+    Case("DELETE", "/api/logbook/events/{event_id}", "/api/logbook/events/999999", MISSING_WRITE),
     Case(
         "GET",
         "/api/logbook/events/{event_id}/history",
@@ -379,7 +380,7 @@ ACCESS: list[Case] = [
         "POST",
         "/api/logbook/events/{event_id}/attachments",
         "/api/logbook/events/999999/attachments",
-        MISSING,
+        MISSING_WRITE,
     ),
     Case(
         "GET",

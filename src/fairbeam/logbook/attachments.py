@@ -13,7 +13,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fairbeam.access.policy import Principal, check_read_logbook
+from fairbeam.access.policy import Principal, check_read_logbook, require_login
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput, NotFound, PayloadTooLarge
 from fairbeam.logbook.logbooks import target_of_event
@@ -75,6 +75,7 @@ def add_attachment(
     source: BinaryIO | None,
 ) -> LogbookAttachment:
     """Attach a file to an event (whoever may change the event)."""
+    require_login(principal)
     event, target = get_event_row(session, principal, event_id)
     check_edit(principal, event, target)
     if source is None:

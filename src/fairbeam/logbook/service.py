@@ -12,7 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fairbeam.access.models import Role
-from fairbeam.access.policy import Principal, check_read_logbook, check_write_logbook
+from fairbeam.access.policy import (
+    Principal,
+    check_read_logbook,
+    check_write_logbook,
+    require_login,
+)
 from fairbeam.catalogue.bulk import upsert_insert
 from fairbeam.db.base import utcnow
 from fairbeam.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -349,6 +354,7 @@ def edit_event(
     session: Session, principal: Principal, event_id: int, data: EventEdit, if_match: str | None
 ) -> LogbookEvent:
     """Write a new version of an event; the old one stays in its history."""
+    require_login(principal)
     event, target = get_event_row(session, principal, event_id)
     check_edit(principal, event, target)
     expected = expected_version(data.version, if_match)
@@ -382,6 +388,7 @@ def edit_event(
 
 def hide_event(session: Session, principal: Principal, event_id: int, if_match: str | None) -> None:
     """Hide an event from the logbook; its history keeps every version."""
+    require_login(principal)
     event, target = get_event_row(session, principal, event_id)
     check_edit(principal, event, target)
     expected = expected_version(None, if_match) if if_match else event.version
