@@ -25,6 +25,7 @@ from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.logbook.routes import router as logbook_router
 from fairbeam.stats.routes import router as stats_router
+from fairbeam.transfer.routes import router as transfer_router
 from fairbeam.viewer.routes import router as viewer_router
 
 log = logging.getLogger("fairbeam")
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ingest_router,
         logbook_router,
         stats_router,
+        transfer_router,
         viewer_router,
     ):
         app.include_router(router, prefix="/api")

@@ -1,0 +1,1 @@
+"""Downloads: one file to terabytes, resumable, verified, at disk speed."""

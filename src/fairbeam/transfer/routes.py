@@ -1,0 +1,137 @@
+"""HTTP routes of downloads: a file's bytes, streamed zips, manifests and options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from fairbeam.access.policy import Principal
+from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
+from fairbeam.config import Settings
+from fairbeam.transfer import content, manifest
+from fairbeam.transfer.archive import archive_response
+from fairbeam.transfer.options import DownloadOptions, download_options
+from fairbeam.transfer.selection import Selection, select_datasets, select_investigation
+
+router = APIRouter(tags=["transfer"])
+Ref = Annotated[str, Path(description="An investigation's id or proposal code.")]
+
+
+@dataclass(frozen=True)
+class DownloadRequest:
+    """Who asks for a download, with what request."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    principal: Principal
+
+    def datasets(self, *dataset_ids: int) -> Selection:
+        """The files of these datasets, through the access rules."""
+        return select_datasets(self.session, self.settings, self.principal, list(dataset_ids))
+
+    def investigation(self, ref: str) -> Selection:
+        """The files of the investigation's datasets the caller may see."""
+        return select_investigation(self.session, self.settings, self.principal, ref)
+
+    def zip(self, selection: Selection) -> Response:
+        """The selection as a streamed zip, honouring the request's range and conditions."""
+        return archive_response(selection, self.settings, self.request.headers)
+
+    def metalink(self, selection: Selection) -> Response:
+        """The selection's Metalink 4 document."""
+        body = manifest.metalink(selection, str(self.request.base_url))
+        return StreamingResponse(body, media_type=manifest.METALINK_TYPE)
+
+    def options(self, selection: Selection, path: str, target: str) -> DownloadOptions:
+        """How the selection served under ``path`` can be downloaded."""
+        base = str(self.request.base_url)
+        return download_options(selection, self.settings, base, path, target)
+
+
+async def download_request(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> DownloadRequest:
+    """Bundle the request and its caller (no I/O, so it runs on the event loop)."""
+    return DownloadRequest(request, session, settings, principal)
+
+
+Asked = Annotated[DownloadRequest, Depends(download_request)]
+
+
+class ArchiveSelection(BaseModel):
+    """Datasets to download as one zip."""
+
+    datasets: list[int] = Field(min_length=1, max_length=1000)
+
+
+def path_list(selection: Selection) -> Response:
+    """The selection's paths under their data root, one a line."""
+    return Response(b"".join(manifest.path_list(selection)), media_type="text/plain")
+
+
+@router.get("/files/{file_id}/content", response_class=Response)
+def get_content(file_id: PathId, asked: Asked) -> Response:
+    """The file's bytes; honours `Range` (several ranges too), `If-None-Match`, `If-Range`."""
+    version = content.file_version(asked.session, asked.settings, asked.principal, file_id)
+    return content.content_response(version, asked.request.headers)
+
+
+@router.get("/datasets/{dataset_id}/archive.zip", response_class=Response)
+def get_dataset_archive(dataset_id: PathId, asked: Asked) -> Response:
+    """The dataset as a zip streamed as it is read, its length known; honours `Range`."""
+    return asked.zip(asked.datasets(dataset_id))
+
+
+@router.get("/investigations/{ref}/archive.zip", response_class=Response)
+def get_investigation_archive(ref: Ref, asked: Asked) -> Response:
+    """The investigation's datasets the caller may see, as one streamed zip."""
+    return asked.zip(asked.investigation(ref))
+
+
+@router.post("/archive.zip", response_class=Response)
+def post_archive(body: ArchiveSelection, asked: Asked) -> Response:
+    """A selection of datasets as one streamed zip."""
+    return asked.zip(asked.datasets(*dict.fromkeys(body.datasets)))
+
+
+@router.get("/datasets/{dataset_id}/manifest.metalink", response_class=Response)
+def get_dataset_metalink(dataset_id: PathId, asked: Asked) -> Response:
+    """Metalink 4 (RFC 5854) of the dataset's files: names, sizes, checksums, URLs."""
+    return asked.metalink(asked.datasets(dataset_id))
+
+
+@router.get("/investigations/{ref}/manifest.metalink", response_class=Response)
+def get_investigation_metalink(ref: Ref, asked: Asked) -> Response:
+    """Metalink 4 of the investigation's files the caller may see."""
+    return asked.metalink(asked.investigation(ref))
+
+
+@router.get("/datasets/{dataset_id}/manifest.txt", response_class=Response)
+def get_dataset_paths(dataset_id: PathId, asked: Asked) -> Response:
+    """The dataset's files, one path a line relative to their data root (rsync, Globus)."""
+    return path_list(asked.datasets(dataset_id))
+
+
+@router.get("/investigations/{ref}/manifest.txt", response_class=Response)
+def get_investigation_paths(ref: Ref, asked: Asked) -> Response:
+    """The investigation's files the caller may see, one path a line."""
+    return path_list(asked.investigation(ref))
+
+
+@router.get("/datasets/{dataset_id}/download", response_model=DownloadOptions)
+def get_dataset_download(dataset_id: PathId, asked: Asked) -> DownloadOptions:
+    """How to download the dataset: size, zip, manifests, command line, Globus when large."""
+    selection = asked.datasets(dataset_id)
+    return asked.options(selection, f"api/datasets/{dataset_id}", str(dataset_id))
+
+
+@router.get("/investigations/{ref}/download", response_model=DownloadOptions)
+def get_investigation_download(ref: Ref, asked: Asked) -> DownloadOptions:
+    """How to download the investigation's data the caller may see."""
+    return asked.options(asked.investigation(ref), f"api/investigations/{ref}", ref)
