@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from catalogue_queries import Timing, run_queries  # noqa: E402
@@ -40,6 +40,7 @@ from catalogue_world import (  # noqa: E402
     dataset_batches,
     load_facility,
 )
+from fairbeam.catalogue.models import Investigation  # noqa: E402
 from fairbeam.catalogue.registration import register_datasets  # noqa: E402
 from fairbeam.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 
@@ -81,8 +82,12 @@ def database_size(engine: Engine) -> int:
 
 
 def analyze(engine: Engine) -> None:
-    """Fresh planner statistics after a bulk load (autovacuum would get there too)."""
+    """Fresh planner statistics after a bulk load, and on PostgreSQL the dataset table's
+    visibility map for index-only scans (autovacuum gets there too, later)."""
     with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("VACUUM (ANALYZE) dataset"))
         connection.execute(text("ANALYZE"))
         if engine.dialect.name == "sqlite":
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -108,13 +113,19 @@ def backend_cpu(engine: Engine) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def load(engine: Engine, datasets: int, batch: int, seed: int) -> dict[str, Any]:
-    """Generate and register ``datasets`` datasets; answer the load rates."""
+def load(engine: Engine, datasets: int, batch: int, seed: int, more: bool) -> dict[str, Any]:
+    """Generate and register ``datasets`` datasets; answer the load rates. With
+    ``more``, the facility exists and new proposals bring the datasets (the rate of
+    loading into a catalogue of the size already there)."""
     sessions = make_sessionmaker(engine)
-    rng = random.Random(seed)
+    rng = random.Random(seed + more)
     with sessions() as session:
-        facility = build_facility(session, datasets, rng)
-        proposals = build_investigations(session, facility, datasets, rng)
+        if more:
+            facility = load_facility(session)
+            first = 1000 + (session.scalar(select(func.max(Investigation.id))) or 0)
+        else:
+            facility, first = build_facility(session, datasets, rng), 1000
+        proposals = build_investigations(session, facility, datasets, rng, first)
     counts = {"datasets": 0, "files": 0, "parameters": 0}
     registering = 0.0
     client_cpu = 0.0
@@ -192,6 +203,19 @@ def report(
     return table
 
 
+def load_more(url: str, args: argparse.Namespace) -> None:
+    """Time registration into the catalogue already loaded at that size."""
+    engine = make_engine(url)
+    upgrade_database(engine)
+    loading = load(engine, args.more, args.batch, args.seed, more=True)
+    console.print(report(engine.dialect.name, args.datasets, loading, database_size(engine), []))
+    out = RESULTS / f"catalogue-{engine.dialect.name}-{args.datasets}.json"
+    result = json.loads(out.read_text()) if out.exists() else {}
+    result["load_more"] = loading
+    out.write_text(json.dumps(result, indent=2))
+    console.print(f"written to {out}")
+
+
 def main() -> None:
     """Parse the options, load, time, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -202,15 +226,21 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="datasets per transaction")
     parser.add_argument("--runs", type=int, default=100, help="timed runs per query")
     parser.add_argument("--skip-load", action="store_true", help="time queries on a loaded DB")
+    parser.add_argument(
+        "--more", type=int, default=0, help="only load this many more datasets into the DB"
+    )
     args = parser.parse_args()
     url = args.url or default_url(args.engine, args.datasets)
+    if args.more:
+        load_more(url, args)
+        return
     loading = None
     if not args.skip_load:
         fresh_database(url)
     engine = make_engine(url)
     upgrade_database(engine)
     if not args.skip_load:
-        loading = load(engine, args.datasets, args.batch, args.seed)
+        loading = load(engine, args.datasets, args.batch, args.seed, more=False)
     else:
         analyze(engine)
     sessions = make_sessionmaker(engine)

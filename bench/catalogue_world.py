@@ -161,10 +161,10 @@ class Proposal:
 
 
 def build_investigations(
-    session: Session, facility: Facility, datasets: int, rng: random.Random
+    session: Session, facility: Facility, datasets: int, rng: random.Random, first: int = 1000
 ) -> list[Proposal]:
     """About one investigation per 30 datasets, spread over ten years, with 1-5
-    participants each; sorted by start, as acquisitions arrive."""
+    participants each, numbered from ``first``; sorted by start, as acquisitions arrive."""
     count = max(20, datasets // 30)
     span = (LAST_DAY - FIRST_DAY).total_seconds()
     names = sorted(facility.instruments)
@@ -172,7 +172,7 @@ def build_investigations(
     for i in range(count):
         start = FIRST_DAY + timedelta(seconds=rng.random() * span)
         end = start + timedelta(days=rng.choice((1, 2, 3, 4, 6)))
-        code = f"{_pick(rng, PROGRAMMES)}-{i + 1000:06d}"
+        code = f"{_pick(rng, PROGRAMMES)}-{i + first:06d}"
         proposals.append(Proposal(code, rng.choice(names), start, end, 0))
     # Split the datasets unevenly: some proposals bring a handful, others hundreds.
     weights = [rng.paretovariate(1.5) for _ in proposals]

@@ -39,7 +39,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # The catalogue's queries are short; JIT compiling them costs more than it saves
+    # once the planner's estimates of a million-row table cross its threshold.
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("options", "-c jit=off")
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
