@@ -263,6 +263,16 @@ ACCESS: list[Case] = [
         )
     ],
     Case("POST", "/api/archive.zip", "/api/archive.zip", MISSING, lambda _: {"datasets": [999999]}),
+    # A link's selection comes from a download ticket (tests/transfer/test_tickets.py);
+    # without one, every caller is told to ask for it.
+    Case("GET", "/api/archive.zip", "/api/archive.zip", outcome(422, bad_token=401)),
+    Case(
+        "POST",
+        "/api/downloads/ticket",
+        "/api/downloads/ticket",
+        outcome(200, anonymous=401, bad_token=401),
+        lambda _: {"path": "/api/files/999999/content"},
+    ),
     *[
         Case("GET", f"/api/datasets/{{dataset_id}}/{name}", url, expect)
         for name in ("manifest.metalink", "download")

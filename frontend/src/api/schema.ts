@@ -339,6 +339,221 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/logbook/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Events
+         * @description Events of a logbook (or of every logbook the caller reads), filtered and paged
+         *     both ways; `around` jumps to a date.
+         */
+        get: operations["get_events_api_logbook_events_get"];
+        put?: never;
+        /**
+         * Post Event
+         * @description Write an event: 201 when new, 200 when its idempotency key was seen before.
+         */
+        post: operations["post_event_api_logbook_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Event Batch
+         * @description Write up to 10,000 events in one transaction, for software that posts a lot.
+         */
+        post: operations["post_event_batch_api_logbook_events_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Event
+         * @description One event as it reads now.
+         */
+        get: operations["get_event_api_logbook_events__event_id__get"];
+        /**
+         * Put Event
+         * @description A new version of the event; 409 when the edit started from an old version.
+         */
+        put: operations["put_event_api_logbook_events__event_id__put"];
+        post?: never;
+        /**
+         * Delete Event
+         * @description Hide the event; its history keeps every version.
+         */
+        delete: operations["delete_event_api_logbook_events__event_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/events/{event_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Event History
+         * @description Every version of the event, oldest first, with author and time.
+         */
+        get: operations["get_event_history_api_logbook_events__event_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/events/{event_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Attachment
+         * @description Attach a file to the event (multipart/form-data, field `file`); 413 past the limit.
+         */
+        post: operations["post_attachment_api_logbook_events__event_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/attachments/{attachment_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment Content
+         * @description The bytes of an attachment.
+         */
+        get: operations["get_attachment_content_api_logbook_attachments__attachment_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Stream
+         * @description New events of a logbook as server-sent events; reconnecting with Last-Event-ID
+         *     (the last sequence number seen) resumes without a gap.
+         */
+        get: operations["get_stream_api_logbook_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/export.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Export Html
+         * @description The logbook as one self-contained HTML file.
+         */
+        get: operations["get_export_html_api_logbook_export_html_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/export.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Export Pdf
+         * @description The logbook as a PDF, images included.
+         */
+        get: operations["get_export_pdf_api_logbook_export_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logbook/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Logbook Stats
+         * @description Events, annotations and notifications per day and the largest logbooks (staff of
+         *     their beamlines, managers of all).
+         */
+        get: operations["get_logbook_stats_api_logbook_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -371,6 +586,230 @@ export interface paths {
          * @description Datasets, files and volume per month (or year) and beamline, oldest first.
          */
         get: operations["get_stats_timeline_api_stats_timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{file_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Content
+         * @description The file's bytes; honours `Range` (several ranges too), `If-None-Match`, `If-Range`.
+         */
+        get: operations["get_content_api_files__file_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Archive
+         * @description The dataset as a zip streamed as it is read, its length known; honours `Range`.
+         */
+        get: operations["get_dataset_archive_api_datasets__dataset_id__archive_zip_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/investigations/{ref}/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Investigation Archive
+         * @description The investigation's datasets the caller may see, as one streamed zip.
+         */
+        get: operations["get_investigation_archive_api_investigations__ref__archive_zip_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Archive
+         * @description The selection of datasets a download ticket names, as one streamed zip (a link).
+         */
+        get: operations["get_archive_api_archive_zip_get"];
+        put?: never;
+        /**
+         * Post Archive
+         * @description A selection of datasets as one streamed zip.
+         */
+        post: operations["post_archive_api_archive_zip_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Download Ticket
+         * @description A URL of a download route that works without `Authorization` for five minutes.
+         */
+        post: operations["post_download_ticket_api_downloads_ticket_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/manifest.metalink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Metalink
+         * @description Metalink 4 (RFC 5854) of the dataset's files: names, sizes, checksums, URLs.
+         */
+        get: operations["get_dataset_metalink_api_datasets__dataset_id__manifest_metalink_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/investigations/{ref}/manifest.metalink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Investigation Metalink
+         * @description Metalink 4 of the investigation's files the caller may see.
+         */
+        get: operations["get_investigation_metalink_api_investigations__ref__manifest_metalink_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/manifest.txt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Paths
+         * @description The dataset's files, one path a line relative to their data root (rsync, Globus).
+         */
+        get: operations["get_dataset_paths_api_datasets__dataset_id__manifest_txt_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/investigations/{ref}/manifest.txt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Investigation Paths
+         * @description The investigation's files the caller may see, one path a line.
+         */
+        get: operations["get_investigation_paths_api_investigations__ref__manifest_txt_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset Download
+         * @description How to download the dataset: size, zip, manifests, command line, Globus when large.
+         */
+        get: operations["get_dataset_download_api_datasets__dataset_id__download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/investigations/{ref}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Investigation Download
+         * @description How to download the investigation's data the caller may see.
+         */
+        get: operations["get_investigation_download_api_investigations__ref__download_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -509,6 +948,87 @@ export interface components {
              */
             created: string;
         };
+        /**
+         * ArchiveSelection
+         * @description Datasets to download as one zip.
+         */
+        ArchiveSelection: {
+            /** Datasets */
+            datasets: number[];
+        };
+        /**
+         * AttachmentOut
+         * @description A file attached to an event.
+         */
+        AttachmentOut: {
+            /** Id */
+            id: number;
+            /** Event */
+            event: number;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Checksum */
+            checksum: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Author */
+            author: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * Author
+         * @description Who wrote an event: a person, software (with its name) or fairbeam itself.
+         */
+        Author: {
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+        };
+        /**
+         * BatchIn
+         * @description Many events in one transaction: all or nothing, in the order given.
+         */
+        BatchIn: {
+            /** Events */
+            events: components["schemas"]["EventIn"][];
+        };
+        /**
+         * BatchOut
+         * @description The events of a batch, in the order sent.
+         */
+        BatchOut: {
+            /** Items */
+            items: components["schemas"]["Posted"][];
+        };
+        /** Body_post_attachment_api_logbook_events__event_id__attachments_post */
+        Body_post_attachment_api_logbook_events__event_id__attachments_post: {
+            /**
+             * File
+             * @description The file (multipart).
+             */
+            file?: string | null;
+        };
+        /**
+         * Category
+         * @description What an event is about.
+         * @enum {string}
+         */
+        Category: "info" | "error" | "debug" | "commandLine" | "comment";
+        /**
+         * ContentFormat
+         * @description How the content was written; it is always also kept as sanitised HTML.
+         * @enum {string}
+         */
+        ContentFormat: "markdown" | "html" | "text";
         /** DatafileOut */
         DatafileOut: {
             /** Id */
@@ -622,6 +1142,174 @@ export interface components {
          * @enum {string}
          */
         DatasetType: "raw" | "processed";
+        /**
+         * DayCount
+         * @description Events of one day.
+         */
+        DayCount: {
+            /** Day */
+            day: string;
+            /** Annotations */
+            annotations: number;
+            /** Notifications */
+            notifications: number;
+        };
+        /**
+         * DownloadOptions
+         * @description What the portal shows before a download: size, and the ways to fetch it.
+         */
+        DownloadOptions: {
+            /** Files */
+            files: number;
+            /** Size */
+            size: number;
+            /** Large */
+            large: boolean;
+            /** Zip */
+            zip: string;
+            /** Metalink */
+            metalink: string;
+            /** Manifest */
+            manifest: string;
+            /** Command */
+            command: string;
+            /** Globus */
+            globus?: string | null;
+        };
+        /**
+         * EventEdit
+         * @description A new version of an event; ``version`` is the one the edit started from.
+         */
+        EventEdit: {
+            /**
+             * Version
+             * @description The version edited (or send it as `If-Match`).
+             */
+            version?: number | null;
+            /** Content */
+            content: string;
+            format?: components["schemas"]["ContentFormat"] | null;
+            category?: components["schemas"]["Category"] | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Dataset */
+            dataset?: number | null;
+            /** Sample */
+            sample?: number | null;
+            /** Datafile */
+            datafile?: number | null;
+        };
+        /**
+         * EventIn
+         * @description A new event: where it goes, what it says, what it is about.
+         */
+        EventIn: {
+            /**
+             * Investigation
+             * @description Investigation id or code.
+             */
+            investigation?: string | null;
+            /**
+             * Instrument
+             * @description Beamline name (its own logbook).
+             */
+            instrument?: string | null;
+            /** @default annotation */
+            type: components["schemas"]["EventType"];
+            /** @description Default `comment` for annotations, `info` for notifications. */
+            category?: components["schemas"]["Category"] | null;
+            /** Content */
+            content: string;
+            /** @default markdown */
+            format: components["schemas"]["ContentFormat"];
+            /** Tags */
+            tags?: string[];
+            /** Dataset */
+            dataset?: number | null;
+            /** Sample */
+            sample?: number | null;
+            /** Datafile */
+            datafile?: number | null;
+            /**
+             * Software
+             * @description The program posting, shown after the token's name.
+             */
+            software?: string | null;
+            /**
+             * Idempotency Key
+             * @description A retried request with the same key never posts twice.
+             */
+            idempotency_key?: string | null;
+        };
+        /**
+         * EventOut
+         * @description An event as it reads now.
+         */
+        EventOut: {
+            /** Id */
+            id: number;
+            /** Sequence */
+            sequence: number;
+            /** Logbook */
+            logbook: string;
+            /** Investigation */
+            investigation: number | null;
+            /** Instrument */
+            instrument: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
+            /** Version */
+            version: number;
+            /** Deleted */
+            deleted: boolean;
+            author: components["schemas"]["Author"];
+            /** Type */
+            type: string;
+            /** Category */
+            category: string;
+            /** Format */
+            format: string;
+            /** Content */
+            content: string;
+            /** Html */
+            html: string;
+            /** Tags */
+            tags: string[];
+            /** Dataset */
+            dataset: number | null;
+            /** Sample */
+            sample: number | null;
+            /** Datafile */
+            datafile: number | null;
+            /** Attachments */
+            attachments?: components["schemas"]["AttachmentOut"][];
+        };
+        /**
+         * EventPage
+         * @description A page of events, with cursors to the next page and to the previous one.
+         */
+        EventPage: {
+            /** Items */
+            items: components["schemas"]["EventOut"][];
+            /** Next */
+            next?: string | null;
+            /** Previous */
+            previous?: string | null;
+        };
+        /**
+         * EventType
+         * @description Written by a person (annotation) or reported by software (notification).
+         * @enum {string}
+         */
+        EventType: "annotation" | "notification";
         /** FacetCount */
         FacetCount: {
             /** Value */
@@ -820,6 +1508,46 @@ export interface components {
             /** Dataset Count */
             dataset_count: number;
         };
+        /**
+         * LogbookCount
+         * @description Events of one logbook in the period.
+         */
+        LogbookCount: {
+            /** Logbook */
+            logbook: string;
+            /** Investigation */
+            investigation: number | null;
+            /** Code */
+            code: string | null;
+            /** Instrument */
+            instrument: string;
+            /** Events */
+            events: number;
+            /** Annotations */
+            annotations: number;
+            /** Notifications */
+            notifications: number;
+        };
+        /**
+         * LogbookStats
+         * @description How the logbook is used in a period: totals, per day, and the largest logbooks.
+         */
+        LogbookStats: {
+            /** Since */
+            since: string;
+            /** Events */
+            events: number;
+            /** Annotations */
+            annotations: number;
+            /** Notifications */
+            notifications: number;
+            /** Logbooks */
+            logbooks: number;
+            /** Days */
+            days: components["schemas"]["DayCount"][];
+            /** Largest */
+            largest: components["schemas"]["LogbookCount"][];
+        };
         /** LoginIn */
         LoginIn: {
             /** Username */
@@ -929,6 +1657,20 @@ export interface components {
          * @enum {string}
          */
         ParticipantRole: "principal_investigator" | "co_investigator" | "local_contact" | "collaborator";
+        /**
+         * Posted
+         * @description An event a write made, or found already made by the same idempotency key.
+         */
+        Posted: {
+            /** Id */
+            id: number;
+            /** Sequence */
+            sequence: number;
+            /** Logbook */
+            logbook: string;
+            /** Created */
+            created: boolean;
+        };
         /** ProblemOut */
         ProblemOut: {
             /** Id */
@@ -1006,6 +1748,32 @@ export interface components {
             /** Avg Parameters */
             avg_parameters: number;
         };
+        /**
+         * TicketIn
+         * @description What to download: one download path; for `/api/archive.zip`, the datasets.
+         */
+        TicketIn: {
+            /**
+             * Path
+             * @example /api/files/12/content
+             */
+            path: string;
+            /** Datasets */
+            datasets?: number[] | null;
+        };
+        /**
+         * TicketOut
+         * @description A URL that downloads without `Authorization` until ``expires``.
+         */
+        TicketOut: {
+            /** Url */
+            url: string;
+            /**
+             * Expires
+             * Format: date-time
+             */
+            expires: string;
+        };
         /** Timeline */
         Timeline: {
             /** By */
@@ -1056,6 +1824,38 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * VersionOut
+         * @description One version of an event, with who wrote it and when.
+         */
+        VersionOut: {
+            /** Version */
+            version: number;
+            /**
+             * Written
+             * Format: date-time
+             */
+            written: string;
+            author: components["schemas"]["Author"];
+            /** Deleted */
+            deleted: boolean;
+            /** Category */
+            category: string;
+            /** Format */
+            format: string;
+            /** Content */
+            content: string;
+            /** Html */
+            html: string;
+            /** Tags */
+            tags: string[];
+            /** Dataset */
+            dataset: number | null;
+            /** Sample */
+            sample: number | null;
+            /** Datafile */
+            datafile: number | null;
         };
     };
     responses: never;
@@ -1702,6 +2502,455 @@ export interface operations {
             };
         };
     };
+    get_events_api_logbook_events_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+                /** @description Jump to this date. */
+                around?: string | null;
+                /** @description `desc` (newest first) or `asc`. */
+                order?: string;
+                investigation?: string | null;
+                instrument?: string | null;
+                dataset?: number | null;
+                type?: string | null;
+                category?: string | null;
+                tag?: string | null;
+                q?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_event_api_logbook_events_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe key. */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_event_batch_api_logbook_events_batch_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe key. */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_event_api_logbook_events__event_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_event_api_logbook_events__event_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version edited. */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description A row id. */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_event_api_logbook_events__event_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The version edited. */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description A row id. */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_event_history_api_logbook_events__event_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_attachment_api_logbook_events__event_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_post_attachment_api_logbook_events__event_id__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_attachment_content_api_logbook_attachments__attachment_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_stream_api_logbook_stream_get: {
+        parameters: {
+            query?: {
+                investigation?: string | null;
+                instrument?: string | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_export_html_api_logbook_export_html_get: {
+        parameters: {
+            query?: {
+                investigation?: string | null;
+                instrument?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_export_pdf_api_logbook_export_pdf_get: {
+        parameters: {
+            query?: {
+                investigation?: string | null;
+                instrument?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_logbook_stats_api_logbook_stats_get: {
+        parameters: {
+            query?: {
+                since?: string;
+                investigation?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogbookStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_stats_api_stats_get: {
         parameters: {
             query?: {
@@ -1752,6 +3001,404 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_content_api_files__file_id__content_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_archive_api_datasets__dataset_id__archive_zip_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_investigation_archive_api_investigations__ref__archive_zip_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description An investigation's id or proposal code. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_archive_api_archive_zip_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_archive_api_archive_zip_post: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArchiveSelection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_download_ticket_api_downloads_ticket_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_metalink_api_datasets__dataset_id__manifest_metalink_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_investigation_metalink_api_investigations__ref__manifest_metalink_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description An investigation's id or proposal code. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_paths_api_datasets__dataset_id__manifest_txt_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_investigation_paths_api_investigations__ref__manifest_txt_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description An investigation's id or proposal code. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_dataset_download_api_datasets__dataset_id__download_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadOptions"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_investigation_download_api_investigations__ref__download_get: {
+        parameters: {
+            query?: {
+                /** @description From `POST /api/downloads/ticket`, for links. */
+                ticket?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description An investigation's id or proposal code. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadOptions"];
                 };
             };
             /** @description Validation Error */

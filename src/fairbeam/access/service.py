@@ -114,6 +114,11 @@ def authenticate(session: Session, token: str | None) -> Principal:
     """The caller behind a bearer token; no token is the anonymous caller."""
     if not token:
         return ANONYMOUS
+    return authenticate_digest(session, token_digest(token))
+
+
+def authenticate_digest(session: Session, digest: str) -> Principal:
+    """The caller behind the token whose SHA-256 is ``digest`` (download tickets)."""
     # One query on every request: the token, its account and the account's beamlines.
     rows = session.execute(
         select(
@@ -127,7 +132,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
         )
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(InstrumentStaff, InstrumentStaff.user_id == User.id)
-        .where(ApiToken.token_hash == token_digest(token))
+        .where(ApiToken.token_hash == digest)
     ).all()
     if not rows:
         raise Unauthenticated("the token is not valid")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
-from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
+from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep, bearer_token
 from fairbeam.config import Settings
-from fairbeam.transfer import content, manifest
+from fairbeam.errors import InvalidInput
+from fairbeam.transfer import content, manifest, tickets
 from fairbeam.transfer.archive import archive_response
 from fairbeam.transfer.options import DownloadOptions, download_options
 from fairbeam.transfer.selection import Selection, select_datasets, select_investigation
@@ -54,11 +55,31 @@ class DownloadRequest:
         return download_options(selection, self.settings, base, path, target)
 
 
+def ticket_grant(
+    request: Request,
+    session: SessionDep,
+    ticket: Annotated[
+        str | None,
+        Query(max_length=20000, description="From `POST /api/downloads/ticket`, for links."),
+    ] = None,
+) -> tickets.Grant | None:
+    """What a download ticket in the query grants, if there is one."""
+    return None if ticket is None else tickets.redeem_ticket(session, ticket, request.url.path)
+
+
+Granted = Annotated[tickets.Grant | None, Depends(ticket_grant)]
+
+
 async def download_request(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    grant: Granted,
 ) -> DownloadRequest:
     """Bundle the request and its caller (no I/O, so it runs on the event loop)."""
-    return DownloadRequest(request, session, settings, principal)
+    caller = grant.principal if grant is not None else principal
+    return DownloadRequest(request, session, settings, caller)
 
 
 Asked = Annotated[DownloadRequest, Depends(download_request)]
@@ -98,6 +119,27 @@ def get_investigation_archive(ref: Ref, asked: Asked) -> Response:
 def post_archive(body: ArchiveSelection, asked: Asked) -> Response:
     """A selection of datasets as one streamed zip."""
     return asked.zip(asked.datasets(*dict.fromkeys(body.datasets)))
+
+
+@router.get("/archive.zip", response_class=Response)
+def get_archive(asked: Asked, grant: Granted) -> Response:
+    """The selection of datasets a download ticket names, as one streamed zip (a link)."""
+    if grant is None or grant.datasets is None:
+        raise InvalidInput(
+            "GET /api/archive.zip needs a `ticket` naming the datasets "
+            "(POST /api/downloads/ticket); or POST the datasets to /api/archive.zip"
+        )
+    return asked.zip(asked.datasets(*grant.datasets))
+
+
+@router.post("/downloads/ticket", response_model=tickets.TicketOut)
+def post_download_ticket(
+    body: tickets.TicketIn,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> tickets.TicketOut:
+    """A URL of a download route that works without `Authorization` for five minutes."""
+    return tickets.issue_ticket(session, token, body)
 
 
 @router.get("/datasets/{dataset_id}/manifest.metalink", response_class=Response)
