@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FAIRBEAM_VAR ?= var
 
-.PHONY: install frontend run test lint typecheck pytest lock bench clean browser-deps
+.PHONY: install frontend run test lint typecheck pytest lock bench clean browser-deps transfer-deps bench-deps
 
 install: $(STAMP) frontend
 
@@ -44,10 +44,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install browser-deps
+pytest: install browser-deps transfer-deps
 	$(BIN)/pytest
 
-test: lint typecheck browser-deps pytest
+test: lint typecheck browser-deps transfer-deps pytest
 
 # The browser tests drive Debian's Chromium; installed only when it is missing.
 CHROMIUM := /usr/bin/chromium
@@ -56,6 +56,20 @@ browser-deps: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+# The download tests check zips with Info-ZIP's unzip; bench/transfer.py compares with nginx.
+UNZIP := /usr/bin/unzip
+NGINX := /usr/sbin/nginx
+transfer-deps: $(UNZIP)
+bench-deps: $(NGINX)
+
+$(UNZIP):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y unzip
+
+$(NGINX):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
 
 # Regenerate requirements.lock after changing dependencies in pyproject.toml.
 lock: install

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import select
+import uvicorn
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from fairbeam.catalogue.models import Datafile, Instrument, Investigation
@@ -17,6 +21,8 @@ from fairbeam.catalogue.schemas import DatasetIn
 from fairbeam.config import Settings
 from fairbeam.db.base import utcnow
 from fairbeam.storage.checksums import file_checksum
+from fairbeam.transfer.zerocopy import LOOP, PROTOCOL
+from tests.conftest import LiveServer
 from tests.world import World
 
 # Sizes chosen to cross block and header boundaries; one empty file.
@@ -110,3 +116,18 @@ def data(world: World, session: Session, settings: Settings) -> Data:
     )
     session.commit()
     return made
+
+
+@pytest.fixture
+def zerocopy_http(settings: Settings, engine: Engine) -> Iterator[httpx.Client]:
+    """A client of a server running as `fairbeam serve` does: bytes leave through sendfile."""
+    live = LiveServer(settings, engine)
+    config = uvicorn.Config(
+        live.app, host="127.0.0.1", port=live.port, log_level="warning", http=PROTOCOL, loop=LOOP
+    )
+    live.server = uvicorn.Server(config)
+    live.thread = threading.Thread(target=live.server.run, daemon=True)
+    live.start()
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield client
+    live.stop()

@@ -11,6 +11,9 @@ from fairbeam.db import make_engine, upgrade_database
 from fairbeam.demo.cli import demo
 from fairbeam.ingest.cli import ingest
 from fairbeam.ingest.watch_cli import watch
+from fairbeam.transfer.cli import download
+from fairbeam.transfer.zerocopy import LOOP as ZEROCOPY_LOOP
+from fairbeam.transfer.zerocopy import PROTOCOL as ZEROCOPY_PROTOCOL
 
 app = typer.Typer(
     name="fairbeam",
@@ -25,6 +28,7 @@ app.add_typer(token_app, name="token")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
 app.command("watch")(watch)
+app.command("download")(download)
 
 
 @app.callback()
@@ -77,4 +81,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # File bytes leave through sendfile (fairbeam.transfer.zerocopy).
+        http=ZEROCOPY_PROTOCOL,
+        loop=ZEROCOPY_LOOP,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import PurePath
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 from urllib.parse import quote
@@ -38,6 +38,7 @@ from fairbeam.client.results import DEFAULT_PAGE_SIZE, Results
 
 if TYPE_CHECKING:
     from fairbeam.api.app import Health
+    from fairbeam.transfer.download import DownloadReport
 
 RETRIES = 2
 RETRY_DELAY = 0.25
@@ -294,6 +295,20 @@ class Client:
     def file(self, file_id: int) -> Datafile:
         """One datafile's record."""
         return Datafile.model_validate(self._get(f"/api/files/{int(file_id)}"))
+
+    def download(
+        self,
+        target: str | int,
+        to: str | PurePath = ".",
+        *,
+        parallel: int = 4,
+        progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    ) -> DownloadReport:
+        """Fetch a dataset (id), an investigation (code) or a portal URL into ``to``:
+        parallel, resuming `.part` files, skipping what is there, every checksum verified."""
+        from fairbeam.transfer.download import download
+
+        return download(self, str(target), Path(to), parallel, progress)
 
     def stats(self, since: str = "all") -> Stats:
         """Volumes, counts and per-dataset averages (``since``: 7d, 30d, 365d or all)."""
