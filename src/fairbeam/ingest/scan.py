@@ -8,7 +8,7 @@ from fairbeam.ingest.canonical import add_canonical
 from fairbeam.ingest.records import Parameter, Person, Plot, Scan
 from fairbeam.ingest.techniques import technique_for
 from fairbeam.ingest.values import attribute_texts, parse_time, summarise
-from fairbeam.ingest.walk import FileReader
+from fairbeam.ingest.walk import FileReader, Found, group_links
 
 # NXentry text fields kept as parameters besides the Scan's own fields.
 ENTRY_TEXT_FIELDS = ("program_name", "entry_identifier", "collection_identifier", "run_cycle")
@@ -41,10 +41,12 @@ def read_scan(reader: FileReader, entry: h5py.Group) -> Scan:
     for _, instrument in groups.get("NXinstrument", []):
         positioners = reader.member(instrument, "positioners")
         if isinstance(positioners, h5py.Group):
-            read_collection(reader, positioners, "positioners", scan.parameters, summary=False)
+            read_collection(
+                reader, positioners, "positioners", scan.parameters, found, summary=False
+            )
     measurement = reader.member(entry, "measurement")
     if isinstance(measurement, h5py.Group):
-        read_collection(reader, measurement, "measurement", scan.parameters, summary=True)
+        read_collection(reader, measurement, "measurement", scan.parameters, found, summary=True)
     add_canonical(scan.parameters, found.candidates)
     if found.projections is not None:
         scan.parameters.setdefault("number_of_projections", Parameter(found.projections, None))
@@ -110,27 +112,50 @@ def read_collection(
     group: h5py.Group,
     prefix: str,
     parameters: dict[str, Parameter],
+    found: Found,
     *,
     summary: bool,
 ) -> None:
     """Read Bliss positioners or measurement counters as `<prefix>.<name>` parameters."""
-    for name in group:
+    for name, _ in group_links(group):
         if not reader.count():
             return
         member = reader.member(group, name)
         if not isinstance(member, h5py.Dataset):
             continue
-        try:
-            unit = reader.text(member, "units") or None
-            if unit is None and not summary:
+        values = walked_values(found, member, f"{prefix}.{name}", summary=summary)
+        if values is None:
+            try:
+                unit = reader.text(member, "units") or None
+                if unit is None and not summary:
+                    continue
+                readable = reader.links.virtual(member) if member.is_virtual else True
+                values = summarise(member, f"{prefix}.{name}", unit, read=readable, summary=summary)
+            except (OSError, ValueError, TypeError, RuntimeError) as exc:
+                reader.problems.append(f"{member.name.lstrip('/')} could not be read: {exc}")
                 continue
-            readable = reader.links.virtual(member) if member.is_virtual else True
-            found = summarise(member, f"{prefix}.{name}", unit, read=readable, summary=summary)
-        except (OSError, ValueError, TypeError, RuntimeError) as exc:
-            reader.problems.append(f"{member.name.lstrip('/')} could not be read: {exc}")
-            continue
-        for key, value in found.items():
+        for key, value in values.items():
             parameters.setdefault(key, value)
+
+
+def walked_values(
+    found: Found, member: h5py.Dataset, name: str, *, summary: bool
+) -> dict[str, Parameter] | None:
+    """Return the parameters the walk already read from this field, renamed; None if unread.
+
+    Collections mostly link to fields the walk has read (Bliss counters and positioners):
+    reading them again cost a quarter of the whole harvest.
+    """
+    known = found.fields.get(hash(member.id))
+    if known is None:
+        return None
+    unit, walked, values = known
+    if unit is None and not summary:
+        return {}
+    # The walk reads a short array as one value; a summary wants first, last, min, max.
+    if summary and (not values or walked in values):
+        return None
+    return {name + key[len(walked) :]: value for key, value in values.items()}
 
 
 def find_plot(reader: FileReader, entry: h5py.Group, first_nxdata: str | None) -> Plot | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+from h5py import h5a, h5s, h5t
 
 from fairbeam.ingest.records import Parameter
 
@@ -16,6 +17,9 @@ from fairbeam.ingest.records import Parameter
 SMALL_ARRAY = 10_000
 # A vector this short (a beam size, a cell edge triple) is kept whole as a list.
 SHORT_LIST = 4
+# Memory types of string attributes by (size, variable, charset, padding): turning a file
+# type into a numpy dtype cost more than reading the attribute.
+_STRING_TYPES: dict[tuple[int, bool, int, int], tuple[np.dtype[Any], h5t.TypeID]] = {}
 
 
 def decode_text(value: Any) -> str | None:
@@ -73,15 +77,17 @@ def attribute_size(obj: h5py.HLObject, name: str) -> int:
 def read_attribute(obj: h5py.HLObject, name: str, max_bytes: int, problems: list[str]) -> Any:
     """Return an attribute's value, or None when absent, unreadable or larger than `max_bytes`."""
     try:
-        if name not in obj.attrs:
+        key = name.encode()
+        if not h5a.exists(obj.id, key):
             return None
-        size = attribute_size(obj, name)
+        attr = h5a.open(obj.id, key)
+        size = attr.get_storage_size()
         if size > max_bytes:
             problems.append(
                 f"attribute {obj.name}@{name} is {size} bytes, over {max_bytes}: skipped"
             )
             return None
-        value = obj.attrs[name]
+        value = attribute_value(attr)
     except (OSError, KeyError, TypeError, ValueError) as exc:
         problems.append(f"attribute {obj.name}@{name} could not be read: {exc}")
         return None
@@ -91,6 +97,35 @@ def read_attribute(obj: h5py.HLObject, name: str, max_bytes: int, problems: list
         problems.append(f"attribute {obj.name}@{name} is over {max_bytes} bytes: skipped")
         return None
     return value
+
+
+def attribute_value(attr: h5a.AttrID) -> Any:
+    """Return an opened attribute's value exactly as h5py's `attrs[name]` does, cheaper."""
+    shape = attr.shape
+    if shape is None:
+        return h5py.Empty(attr.dtype)
+    kind = attr.get_type()
+    if kind.get_class() == h5t.STRING:
+        signature = (kind.get_size(), kind.is_variable_str(), kind.get_cset(), kind.get_strpad())
+        known = _STRING_TYPES.get(signature)
+        if known is None:
+            known = _STRING_TYPES[signature] = (attr.dtype, h5t.py_create(attr.dtype))
+        dtype, memory = known
+    else:
+        dtype = attr.dtype
+        memory = h5t.py_create(dtype)
+        if dtype.subdtype is not None:
+            # NumPy has no top-level array types: the element shape joins the array's.
+            dtype, inner = dtype.subdtype
+            shape = shape + inner
+    values = np.zeros(shape, dtype=dtype, order="C")
+    attr.read(values, mtype=memory)
+    string = h5t.check_string_dtype(dtype)
+    if string and string.length is None:
+        values = np.array(
+            [b.decode("utf-8", "surrogateescape") for b in values.flat], dtype=dtype
+        ).reshape(values.shape)
+    return values[()] if values.ndim == 0 else values
 
 
 def attribute_text(
@@ -111,6 +146,17 @@ def attribute_texts(
         return [t for t in (decode_text(v) for v in value.reshape(-1)) if t is not None]
     text = decode_text(value)
     return [text] if text is not None else []
+
+
+def read_whole(dataset: h5py.Dataset) -> Any:
+    """Return a whole dataset as `dataset[()]` does, in one low-level read for small arrays."""
+    shape = dataset.shape
+    dtype = dataset.dtype
+    if shape is None or dtype.kind not in "biuf" or math.prod(shape) > SMALL_ARRAY:
+        return dataset[()]
+    values = np.empty(shape, dtype=dtype)
+    dataset.id.read(h5s.ALL, h5s.ALL, values)
+    return values
 
 
 def is_text(dataset: h5py.Dataset) -> bool:
@@ -143,7 +189,7 @@ def summarise(
         return {}
     short = size <= (SHORT_LIST if len(shape) <= 1 else SHORT_LIST**2)
     if read and not summary and size > 0 and (size == 1 or short):
-        value = plain(np.asarray(dataset[()]))
+        value = plain(np.asarray(read_whole(dataset)))
         return {} if value is None else {name: Parameter(value, unit)}
     found: dict[str, Parameter] = {f"{name}.length": Parameter(shape[0] if shape else 1, None)}
     if len(shape) > 1:
@@ -152,11 +198,14 @@ def summarise(
         return found
     extremes: dict[str, Any] = {}
     if size < SMALL_ARRAY:
-        values = np.asarray(dataset[()])
+        values = np.asarray(read_whole(dataset))
         first, last = values[0], values[-1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            extremes = {"min": plain(np.nanmin(values)), "max": plain(np.nanmax(values))}
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                extremes = {"min": plain(np.nanmin(values)), "max": plain(np.nanmax(values))}
+        else:
+            extremes = {"min": plain(values.min()), "max": plain(values.max())}
     else:
         # One element each: for a chunked, compressed array this decodes two chunks at most.
         first, last = dataset[0], dataset[size - 1]

@@ -9,6 +9,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+from h5py import h5d, h5g, h5l, h5o
 
 from fairbeam.ingest.links import LinkTracker
 from fairbeam.ingest.records import Parameter
@@ -51,6 +52,34 @@ class Found:
     candidates: list[tuple[tuple[str, ...], str, Parameter]] = field(default_factory=list)
     projections: int | None = None
     first_nxdata: str | None = None
+    # Per field object read: its unit and its parameters, named by its path in the scan.
+    fields: dict[int, tuple[str | None, str, dict[str, Parameter]]] = field(default_factory=dict)
+
+
+def encode(name: str) -> bytes:
+    """Return a link name as HDF5 stores it (UTF-8; undecodable bytes kept as they were)."""
+    return name.encode("utf-8", "surrogateescape")
+
+
+def decode(name: bytes) -> str:
+    """Return a link name from HDF5 as str, the inverse of `encode`."""
+    return name.decode("utf-8", "surrogateescape")
+
+
+def wrap(oid: Any) -> Any:
+    """Return the high-level object for an opened low-level id (None for named datatypes)."""
+    if isinstance(oid, h5g.GroupID):
+        return h5py.Group(oid)
+    if isinstance(oid, h5d.DatasetID):
+        return h5py.Dataset(oid, readonly=True)
+    return None
+
+
+def group_links(group: h5py.Group) -> list[tuple[str, int]]:
+    """Return a group's link names and link types in name order, in one HDF5 call."""
+    found: list[tuple[str, int]] = []
+    group.id.links.iterate(lambda name, info: found.append((decode(name), info.type)), info=True)
+    return found
 
 
 class FileReader:
@@ -104,6 +133,30 @@ class FileReader:
         """Return a member of `group`, following soft links and allowed external links only."""
         if hops > MAX_LINK_HOPS:
             return None
+        if not name or "/" in name or name in (".", ".."):
+            return self.member_by_path(group, name, hops)
+        links = group.id.links
+        key = encode(name)
+        try:
+            # Low-level calls: the high-level `get(getlink=True)` costs three times as much.
+            if not links.exists(key):
+                return None
+            kind = links.get_info(key).type
+            if kind == h5l.TYPE_HARD:
+                return wrap(h5o.open(group.id, key))
+            if kind == h5l.TYPE_SOFT:
+                return self.resolve(group, decode(links.get_val(key)), hops + 1)
+            if kind == h5l.TYPE_EXTERNAL:
+                filename = decode(links.get_val(key)[0])
+                where = f"{group.name}/{name}".lstrip("/")
+                follow = self.links.may_follow(filename, "external_link", where)
+                return group[name] if follow else None
+            return None
+        except (KeyError, OSError, ValueError, RuntimeError):
+            return None
+
+    def member_by_path(self, group: h5py.Group, name: str, hops: int) -> Any:
+        """Return a member named by a path (or an unusual name) through the high-level API."""
         try:
             link = group.get(name, getlink=True)
             if link is None:
@@ -130,7 +183,7 @@ class FileReader:
 
     def children(self, group: h5py.Group) -> Iterator[tuple[str, Any]]:
         """Yield a group's members, following soft links and allowed external links."""
-        for name in group:
+        for name, _ in group_links(group):
             member = self.member(group, name)
             if member is not None:
                 yield name, member
@@ -143,22 +196,24 @@ class FileReader:
         while stack and not self.stopped:
             group, prefix, classes = stack.pop()
             members: list[tuple[h5py.Group, tuple[str, ...], tuple[str, ...]]] = []
-            for name in group:
+            for name, kind in group_links(group):
                 if not self.count():
                     break
                 path = (*prefix, name)
                 try:
-                    link = group.get(name, getlink=True)
-                    if isinstance(link, h5py.ExternalLink):
-                        self.links.external(link, "/".join((entry.name.lstrip("/"), *path)))
+                    if kind == h5l.TYPE_EXTERNAL:
+                        filename = decode(group.id.links.get_val(encode(name))[0])
+                        where = "/".join((entry.name.lstrip("/"), *path))
+                        self.links.may_follow(filename, "external_link", where)
                         continue
-                    if isinstance(link, h5py.SoftLink):
+                    if kind != h5l.TYPE_HARD:
                         continue  # an alias: its target is read under its own path
-                    obj = group[name]
-                    key = hash(obj.id)
+                    oid = h5o.open(group.id, encode(name))
+                    key = hash(oid)
                     if key in visited:
                         continue  # a second hard link to something already read, or a cycle
                     visited.add(key)
+                    obj = wrap(oid)
                     if isinstance(obj, h5py.Group):
                         nx_class = self.nx_class(obj, name)
                         if nx_class == "NXdata" and found.first_nxdata is None:
@@ -166,7 +221,7 @@ class FileReader:
                         if nx_class != "NXuser":
                             members.append((obj, path, (*classes, nx_class)))
                     elif isinstance(obj, h5py.Dataset):
-                        self.read_field(obj, path, classes, found)
+                        self.read_field(obj, path, classes, found, key)
                 except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
                     where = "/".join((entry.name.lstrip("/"), *path))
                     self.problems.append(f"{where} could not be read: {exc}")
@@ -174,7 +229,12 @@ class FileReader:
         return found
 
     def read_field(
-        self, dataset: h5py.Dataset, path: tuple[str, ...], classes: tuple[str, ...], found: Found
+        self,
+        dataset: h5py.Dataset,
+        path: tuple[str, ...],
+        classes: tuple[str, ...],
+        found: Found,
+        key: int,
     ) -> None:
         """Turn one field into parameters when it has units or is text in an instrument group."""
         readable = self.links.virtual(dataset) if dataset.is_virtual else True
@@ -184,6 +244,7 @@ class FileReader:
         if "units" in dataset.attrs:
             unit = self.text(dataset, "units") or None
             values = summarise(dataset, name, unit, read=readable)
+            found.fields[key] = (unit, name, values)
             found.parameters.update(values)
             if name in values:
                 found.candidates.append((classes, path[-1], values[name]))
