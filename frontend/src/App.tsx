@@ -7,6 +7,7 @@ import { Loading } from './components/Status';
 import { DatasetPage } from './pages/Dataset';
 import { HomePage } from './pages/Home';
 import { InvestigationPage } from './pages/Investigation';
+import { BeamlineLogbookPage, InvestigationLogbookPage } from './pages/Logbook';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage } from './pages/NotFound';
 import { SearchPage } from './pages/Search';
@@ -33,6 +34,8 @@ export function App() {
             <Route path="closed-data" element={<ClosedDataPage />} />
             <Route path="beamlines" element={<BeamlinesPage />} />
             <Route path="investigations/:id" element={<InvestigationPage />} />
+            <Route path="investigations/:id/logbook" element={<InvestigationLogbookPage />} />
+            <Route path="beamlines/:name/logbook" element={<BeamlineLogbookPage />} />
             <Route path="datasets/:id" element={<DatasetPage />} />
             <Route path="search" element={<SearchPage />} />
             <Route path="manager" element={<ManagerLayout />}>

@@ -102,6 +102,7 @@ async function send<T>(url: string, init: RequestInit): Promise<T> {
     }
     throw error;
   }
+  if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
 
@@ -123,4 +124,42 @@ export function apiPost<T>(url: string, body: unknown): Promise<T> {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
+}
+
+/** PUT JSON to an API path. */
+export function apiPut<T>(url: string, body: unknown): Promise<T> {
+  return send<T>(url, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** DELETE an API path (answers 204, no body). */
+export function apiDelete(url: string): Promise<void> {
+  return send<void>(url, { method: 'DELETE' });
+}
+
+/** POST a file as multipart/form-data (field `file`). */
+export function apiUpload<T>(url: string, file: File): Promise<T> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return send<T>(url, { method: 'POST', body: form });
+}
+
+/**
+ * GET a file with the session's token and hand it to the browser as a download; for
+ * small answers (exports, attachments), which are read into memory.
+ */
+export async function downloadBlob(url: string, filename: string): Promise<void> {
+  const response = await fetch(url, { headers: authHeaders() });
+  if (!response.ok) throw await readError(response);
+  const href = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
 }

@@ -1165,6 +1165,8 @@ export interface components {
             size: number;
             /** Large */
             large: boolean;
+            /** Large Bytes */
+            large_bytes: number;
             /** Zip */
             zip: string;
             /** Metalink */

@@ -15,6 +15,9 @@ interface Props {
   /** Show the investigation and beamline (search results span investigations). */
   showInvestigation?: boolean;
   caption: ReactNode;
+  /** Checkboxes to pick datasets (for a download of the selection). */
+  selected?: Set<number>;
+  onToggle?: (dataset: Dataset, on: boolean) => void;
 }
 
 function Cell({ dataset, column }: { dataset: Dataset; column: Column }) {
@@ -29,13 +32,18 @@ function Cell({ dataset, column }: { dataset: Dataset; column: Column }) {
 }
 
 /** Datasets with the parameter columns their technique calls for. */
-export function DatasetTable({ datasets, columns, sort, onSort, showInvestigation, caption }: Props) {
+export function DatasetTable({ datasets, columns, sort, onSort, showInvestigation, caption, selected, onToggle }: Props) {
   return (
     <div className="table-wrap">
       <table className="data-table" data-testid="dataset-table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
+            {onToggle ? (
+              <th scope="col">
+                <span className="visually-hidden">Selected for download</span>
+              </th>
+            ) : null}
             <SortHeader label="Dataset" field="name" sort={sort} onSort={onSort} />
             {showInvestigation ? <th scope="col">Investigation</th> : null}
             <th scope="col">Sample</th>
@@ -53,6 +61,17 @@ export function DatasetTable({ datasets, columns, sort, onSort, showInvestigatio
         <tbody>
           {datasets.map((d) => (
             <tr key={d.id} data-testid="dataset-row" data-id={d.id} data-name={d.name}>
+              {onToggle ? (
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={selected?.has(d.id) ?? false}
+                    onChange={(e) => onToggle(d, e.target.checked)}
+                    aria-label={`Select ${d.name} for download (${formatBytes(d.volume_bytes)})`}
+                    data-testid="dataset-select"
+                  />
+                </td>
+              ) : null}
               <td>
                 <Link to={`/datasets/${d.id}`} className="code">
                   {d.name}

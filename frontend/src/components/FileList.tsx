@@ -2,6 +2,8 @@ import { useState } from 'react';
 
 import { apiGet } from '../api/client';
 import { useApi } from '../api/useApi';
+import { useSession } from '../auth/session';
+import { DownloadButton, LoginToDownload } from './Download';
 import { formatBytes, formatCount } from '../lib/format';
 import { ErrorMessage, Empty, Loading } from './Status';
 
@@ -22,6 +24,7 @@ const HDF5 = /\.(h5|hdf5|nxs|nx5|hdf)$/i;
  * loads more than a page, and the stored count gives the size of the whole.
  */
 export function FileList({ datasetId, fileCount, viewing, onView }: Props) {
+  const { user } = useSession();
   // The cursors of the pages seen so far; the last is the page shown.
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1];
@@ -49,6 +52,7 @@ export function FileList({ datasetId, fileCount, viewing, onView }: Props) {
               <th scope="col" className="num">Size</th>
               <th scope="col">Storage</th>
               <th scope="col">Checksum</th>
+              <th scope="col">{user.anonymous ? <LoginToDownload /> : <span className="visually-hidden">Download</span>}</th>
               {onView ? <th scope="col"><span className="visually-hidden">View</span></th> : null}
             </tr>
           </thead>
@@ -62,6 +66,17 @@ export function FileList({ datasetId, fileCount, viewing, onView }: Props) {
                 </td>
                 <td className="code checksum" title={f.checksum ?? undefined}>
                   {f.checksum ? `${f.checksum.slice(0, 18)}…` : '—'}
+                </td>
+                <td>
+                  {user.anonymous ? null : (
+                    <DownloadButton
+                      path={`/api/files/${f.id}/content`}
+                      label={`Download ${f.path} (${formatBytes(f.size)})`}
+                      testId="file-download"
+                    >
+                      Download
+                    </DownloadButton>
+                  )}
                 </td>
                 {onView ? (
                   <td>

@@ -6,6 +6,7 @@ import { ApiError, apiGet } from '../api/client';
 import type { Datafile, Dataset, Parameter } from '../api/types';
 import { useApi } from '../api/useApi';
 import { useSession } from '../auth/session';
+import { DownloadChoices, LoginToDownload } from '../components/Download';
 import { FileList } from '../components/FileList';
 import { ErrorMessage, Loading } from '../components/Status';
 import { formatBytes, formatCount, formatDateTime, formatValue, humanise } from '../lib/format';
@@ -204,12 +205,29 @@ function ViewerSection({ dataset, state }: { dataset: Dataset; state: ReturnType
   );
 }
 
+function DatasetDownload({ dataset }: { dataset: Dataset }) {
+  const { user } = useSession();
+  const options = useApi(user.anonymous ? null : `download-${dataset.id}-${user.username}`, (signal) =>
+    apiGet('/api/datasets/{dataset_id}/download', { path: { dataset_id: dataset.id }, signal }),
+  );
+  if (user.anonymous)
+    return (
+      <p className="muted small">
+        {formatBytes(dataset.volume_bytes)} in {formatCount(dataset.file_count)} files · <LoginToDownload />
+      </p>
+    );
+  if (options.error) return <ErrorMessage error={options.error} what="the download options" />;
+  if (!options.data) return <Loading what="the download options" />;
+  return <DownloadChoices options={options.data} what="this dataset" />;
+}
+
 function FilesSection({ dataset, state }: { dataset: Dataset; state: ReturnType<typeof useShownFile> }) {
   return (
     <section className="card" aria-labelledby="files-title">
       <h2 id="files-title">
         Files <span className="count">{formatCount(dataset.file_count)}</span>
       </h2>
+      <DatasetDownload dataset={dataset} />
       <FileList datasetId={dataset.id} fileCount={dataset.file_count} viewing={state.shown?.id} onView={state.choose} />
     </section>
   );
@@ -257,9 +275,14 @@ export function DatasetPage() {
         <Link to={`/investigations/${d.investigation_id}`}>{d.investigation}</Link> › {d.instrument} ›{' '}
         {d.sample ? <Link to={`/investigations/${d.investigation_id}?sample=${encodeURIComponent(d.sample.name)}`}>{d.sample.name}</Link> : 'no sample'}
       </nav>
-      <h1>
-        <span className="code">{d.name}</span> <span className={`tag tag-${d.type}`}>{d.type}</span>
-      </h1>
+      <div className="card-heading">
+        <h1>
+          <span className="code">{d.name}</span> <span className={`tag tag-${d.type}`}>{d.type}</span>
+        </h1>
+        <Link to={`/investigations/${d.investigation_id}/logbook?dataset=${d.id}`} className="button" data-testid="dataset-logbook-link">
+          Logbook events of this dataset
+        </Link>
+      </div>
       <section className="card summary">
         <dl className="facts">
           <div>

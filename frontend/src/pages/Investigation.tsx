@@ -3,10 +3,12 @@ import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 
 import { apiGet } from '../api/client';
-import type { Investigation } from '../api/types';
+import type { Dataset, Investigation } from '../api/types';
 import { useApi } from '../api/useApi';
 import { useSession } from '../auth/session';
 import { DatasetTable } from '../components/DatasetTable';
+import { DownloadButton, DownloadChoices, LoginToDownload } from '../components/Download';
+import type { DownloadOptions } from '../components/Download';
 import { Pager } from '../components/Pager';
 import { Empty, ErrorMessage, Loading } from '../components/Status';
 import { maySeeData } from '../lib/access';
@@ -127,8 +129,65 @@ function Samples({ inv }: { inv: Investigation }) {
   );
 }
 
+/** The datasets ticked in the table, their size, and one zip of them all. */
+function SelectionBar({ chosen, options, onClear }: { chosen: Map<number, Dataset>; options: DownloadOptions | undefined; onClear: () => void }) {
+  const datasets = [...chosen.values()];
+  const size = datasets.reduce((total, d) => total + (d.volume_bytes ?? 0), 0);
+  const files = datasets.reduce((total, d) => total + (d.file_count ?? 0), 0);
+  const large = options !== undefined && size > options.large_bytes;
+  return (
+    <div className="selection-bar" role="region" aria-label="Selected datasets" data-testid="selection-bar">
+      <span data-testid="selection-size">
+        {formatCount(datasets.length)} selected · {formatCount(files)} files · {formatBytes(size)}
+      </span>
+      <DownloadButton
+        path="/api/archive.zip"
+        datasets={datasets.map((d) => d.id)}
+        label={`Download the ${datasets.length} selected datasets as one zip (${formatBytes(size)})`}
+        primary={!large}
+        testId="selection-download"
+      >
+        Download selection as zip
+      </DownloadButton>
+      <button type="button" className="link-button" onClick={onClear}>
+        Clear the selection
+      </button>
+      {large ? (
+        <p className="download-large small">
+          The selection is larger than {formatBytes(options.large_bytes)}: the command line resumes and checks every file —{' '}
+          <code>{datasets.map((d) => `fairbeam download ${d.id}`).join(' && ')}</code>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function InvestigationDownload({ inv, onOptions }: { inv: Investigation; onOptions?: (o: DownloadOptions) => void }) {
+  const { user } = useSession();
+  const options = useApi(user.anonymous ? null : `inv-download-${inv.id}-${user.username}`, (signal) =>
+    apiGet('/api/investigations/{ref}/download', { path: { ref: String(inv.id) }, signal }).then((o) => {
+      onOptions?.(o);
+      return o;
+    }),
+  );
+  if (user.anonymous) return <LoginToDownload />;
+  if (options.error) return <ErrorMessage error={options.error} what="the download options" />;
+  if (!options.data) return <Loading what="the download options" />;
+  return <DownloadChoices options={options.data} what={`all the data of ${inv.code}`} />;
+}
+
 function Datasets({ inv }: { inv: Investigation }) {
   const query = useUrlQuery();
+  const { user } = useSession();
+  const [chosen, setChosen] = useState<Map<number, Dataset>>(new Map());
+  const [options, setOptions] = useState<DownloadOptions>();
+  const toggle = (d: Dataset, on: boolean) =>
+    setChosen((before) => {
+      const next = new Map(before);
+      if (on) next.set(d.id, d);
+      else next.delete(d.id);
+      return next;
+    });
   const [config, setConfig] = useState<ColumnConfig | null>(null);
   useEffect(() => {
     loadColumnConfig().then(setConfig);
@@ -178,6 +237,8 @@ function Datasets({ inv }: { inv: Investigation }) {
           sort={sort}
           onSort={(s) => query.update({ sort: s })}
           caption={`${humanise(type)} ${technique} datasets of ${inv.code}`}
+          selected={user.anonymous ? undefined : new Set(chosen.keys())}
+          onToggle={user.anonymous ? undefined : toggle}
         />
         <Pager query={query} next={list.data.next} shown={list.data.items.length} label="datasets" />
       </>
@@ -185,7 +246,11 @@ function Datasets({ inv }: { inv: Investigation }) {
 
   return (
     <section className="card" aria-labelledby="datasets" id="datasets-section">
-      <h2 id="datasets">Datasets</h2>
+      <div className="card-heading">
+        <h2 id="datasets">Datasets</h2>
+        {facets.data && facets.data.total > 0 ? <InvestigationDownload inv={inv} onOptions={setOptions} /> : null}
+      </div>
+      {chosen.size ? <SelectionBar chosen={chosen} options={options} onClear={() => setChosen(new Map())} /> : null}
       {facets.data && facets.data.total > 0 ? (
         <div className="toolbar">
           <div role="group" aria-label="Technique" className="segmented">
@@ -260,9 +325,16 @@ export function InvestigationPage() {
         ›{' '}
         <span>{data.instrument}</span>
       </nav>
-      <h1>
-        <span className="code">{data.code}</span> {data.title}
-      </h1>
+      <div className="card-heading">
+        <h1>
+          <span className="code">{data.code}</span> {data.title}
+        </h1>
+        {visible ? (
+          <Link to={`/investigations/${data.id}/logbook`} className="button" data-testid="logbook-link">
+            Logbook
+          </Link>
+        ) : null}
+      </div>
       <Summary inv={data} />
       {visible ? null : <Embargo inv={data} />}
       <div className="two-columns">

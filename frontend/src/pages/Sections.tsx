@@ -81,7 +81,24 @@ export function BeamlinesPage() {
       title="My Beamlines"
       scope="beamline"
       needs="staff"
-      intro={`Every investigation on ${names}, for local contacts and instrument scientists.`}
+      intro={
+        <>
+          Every investigation on {names}, for local contacts and instrument scientists.
+          {user.instruments.length ? (
+            <>
+              {' '}
+              Beamline logbooks:{' '}
+              {user.instruments.map((name, i) => (
+                <span key={name}>
+                  {i ? ', ' : ''}
+                  <Link to={`/beamlines/${name}/logbook`}>{name}</Link>
+                </span>
+              ))}
+              .
+            </>
+          ) : null}
+        </>
+      }
       empty="No investigation on your beamlines yet — they appear here once a proposal is scheduled."
     />
   );

@@ -17,6 +17,7 @@ class DownloadOptions(BaseModel):
     files: int
     size: int
     large: bool
+    large_bytes: int  # the size above which ``large`` holds
     zip: str
     metalink: str
     manifest: str
@@ -42,6 +43,7 @@ def download_options(
         files=len(selection.members),
         size=size,
         large=large,
+        large_bytes=settings.download_large_bytes,
         zip=f"{base_url}{path}/archive.zip",
         metalink=f"{base_url}{path}/manifest.metalink",
         manifest=f"{base_url}{path}/manifest.txt",

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 import { apiGet } from '../../api/client';
@@ -147,6 +148,113 @@ export function StatisticsPanel() {
         <StatsPanel since="all" title="All time" />
       </div>
       <Timelines />
+      <LogbookStatsSection />
     </>
+  );
+}
+
+const LOGBOOK_PERIODS = [
+  { since: '7d', label: '7 days' },
+  { since: '30d', label: '30 days' },
+  { since: '365d', label: 'a year' },
+] as const;
+
+/** How the logbook is used: events, annotations and notifications per day; the largest logbooks. */
+export function LogbookStatsSection() {
+  const query = useUrlQuery();
+  const since = LOGBOOK_PERIODS.some((p) => p.since === query.get('logbook')) ? query.get('logbook') : '30d';
+  const stats = useApi(`logbook-stats-${since}`, (signal) => apiGet('/api/logbook/stats', { query: { since }, signal }));
+  const data = stats.data;
+  return (
+    <section className="card" aria-labelledby="logbook-stats-title" data-testid="logbook-stats">
+      <div className="card-heading">
+        <h2 id="logbook-stats-title">Logbook</h2>
+        <div role="group" aria-label="Logbook period" className="segmented">
+          {LOGBOOK_PERIODS.map((p) => (
+            <button type="button" key={p.since} aria-pressed={p.since === since} onClick={() => query.update({ logbook: p.since === '30d' ? null : p.since })}>
+              last {p.label}
+            </button>
+          ))}
+        </div>
+      </div>
+      {stats.error ? <ErrorMessage error={stats.error} what="the logbook statistics" /> : null}
+      {!data && !stats.error ? <Loading what="the logbook statistics" /> : null}
+      {data ? (
+        <>
+          <dl className="stat-grid">
+            {(
+              [
+                ['events', 'Events'],
+                ['annotations', 'Annotations'],
+                ['notifications', 'Notifications'],
+                ['logbooks', 'Logbooks written to'],
+              ] as const
+            ).map(([key, label]) => (
+              <div key={key} className="stat">
+                <dt>{label}</dt>
+                <dd data-testid={`logbook-stat-${key}`} data-value={String(data[key])}>
+                  {formatCount(data[key])}
+                </dd>
+              </div>
+            ))}
+          </dl>
+          {data.events === 0 ? (
+            <Empty>No logbook event in this period — choose a longer one above.</Empty>
+          ) : (
+            <div className="charts">
+              <figure className="chart">
+                <figcaption>Events per day</figcaption>
+                <div className="chart-body" role="img" aria-label={`Annotations and notifications per day, ${data.days.length} days`}>
+                  <ResponsiveContainer width="100%" height={260}>
+                    <BarChart data={data.days} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+                      <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                      <XAxis dataKey="day" tick={{ fontSize: 12 }} minTickGap={12} />
+                      <YAxis tickFormatter={(v: number) => formatCount(v)} tick={{ fontSize: 12 }} width={56} />
+                      <Tooltip formatter={(v) => formatCount(Number(v))} />
+                      <Legend />
+                      <Bar dataKey="annotations" stackId="e" fill={PALETTE[0]} isAnimationActive={false} />
+                      <Bar dataKey="notifications" stackId="e" fill="#94a3b8" isAnimationActive={false} />
+                    </BarChart>
+                  </ResponsiveContainer>
+                </div>
+              </figure>
+              <div className="table-wrap">
+                <table className="data-table" data-testid="largest-logbooks">
+                  <caption className="muted small">The largest logbooks in the period</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Logbook</th>
+                      <th scope="col">Beamline</th>
+                      <th scope="col" className="num">Events</th>
+                      <th scope="col" className="num">Annotations</th>
+                      <th scope="col" className="num">Notifications</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.largest.map((l) => (
+                      <tr key={l.logbook}>
+                        <td>
+                          {l.investigation ? (
+                            <Link to={`/investigations/${l.investigation}/logbook`} className="code">
+                              {l.code ?? l.investigation}
+                            </Link>
+                          ) : (
+                            <Link to={`/beamlines/${l.instrument}/logbook`}>beamline {l.instrument}</Link>
+                          )}
+                        </td>
+                        <td>{l.instrument}</td>
+                        <td className="num">{formatCount(l.events)}</td>
+                        <td className="num">{formatCount(l.annotations)}</td>
+                        <td className="num">{formatCount(l.notifications)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          )}
+        </>
+      ) : null}
+    </section>
   );
 }
