@@ -189,11 +189,12 @@ def report(
         table.add_row("datasets/s", f"{loading['datasets_per_s']:,.0f}", "")
         table.add_row("datafile rows/s", f"{loading['files_per_s']:,.0f}", "")
         table.add_row("parameter rows/s", f"{loading['parameters_per_s']:,.0f}", "")
-        table.add_row(
-            "datafile rows per CPU-s (loader + database)",
-            f"{loading['files_per_cpu_s']:,.0f}",
-            "",
-        )
+        if "files_per_cpu_s" in loading:
+            table.add_row(
+                "datafile rows per CPU-s (loader + database)",
+                f"{loading['files_per_cpu_s']:,.0f}",
+                "",
+            )
         table.add_row(
             "datafile rows/s (with data generation)", f"{loading['files_per_s_wall']:,.0f}", ""
         )
@@ -253,7 +254,6 @@ def main() -> None:
     previous = json.loads(out.read_text()) if out.exists() else {}
     # A run that skips loading reports the load of the run that made the database.
     loading = loading or previous.get("load")
-    console.print(report(engine.dialect.name, args.datasets, loading, size, timings))
     result = {
         "engine": engine.dialect.name,
         "datasets": args.datasets,
@@ -263,7 +263,12 @@ def main() -> None:
         "queries": [asdict(t) for t in timings],
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    result["load_more"] = previous.get("load_more")
     out.write_text(json.dumps(result, indent=2))
+    console.print(report(engine.dialect.name, args.datasets, loading, size, timings))
+    if result["load_more"]:
+        more = result["load_more"]
+        console.print(report(engine.dialect.name, args.datasets, more, size, []))
     console.print(f"written to {out}")
 
 

@@ -13,7 +13,8 @@ from fairbeam.catalogue.bulk import dialect_name
 from fairbeam.catalogue.models import Dataset
 from fairbeam.errors import InvalidInput
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits; underscores separate words, as both engines' tokenizers split them.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORDS = 12
 
 
