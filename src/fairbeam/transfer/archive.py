@@ -3,9 +3,9 @@ and byte ranges honoured so an interrupted download resumes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import xxhash
@@ -24,29 +24,27 @@ from fairbeam.transfer.ranges import (
 )
 from fairbeam.transfer.selection import Selection
 from fairbeam.transfer.sending import PartsResponse, head_only
-from fairbeam.transfer.zipformat import lay_out
+from fairbeam.transfer.zipformat import Layout, lay_out
 from fairbeam.transfer.zipstream import ArchiveWriter, stream_archive
 
 
-def archive_etag(selection: Selection) -> str:
+def archive_etag(selection: Selection, layout: Layout) -> str:
     """A validator that changes when a member's name, size, checksum or time does."""
-    digest = xxhash.xxh3_128()
-    for member in selection.members:
-        line = f"{member.name}\0{member.size}\0{member.checksum}\0{member.modified.isoformat()}\n"
-        digest.update(line.encode())
+    digest = xxhash.xxh3_128(b"\0".join(layout.names))
+    digest.update(layout.sizes.tobytes())
+    digest.update("\0".join(m.checksum or "" for m in selection.members).encode())
+    digest.update(repr(sorted(set(layout.stamps))).encode())
     return f'"zip-{digest.hexdigest()}"'
 
 
-def check_servable(selection: Selection, roots: list[Path]) -> None:
+def check_servable(selection: Selection) -> None:
     """404 before the first byte when a dataset's folder is not one this server reads."""
-    checked: set[Path] = set()
-    for member in selection.members:
-        folder = member.path.parent
-        if folder in checked:
-            continue
-        checked.add(folder)
-        if member.relative is None or not folder.is_dir():
-            raise NotFound(f"file {member.file_id} is not on disk in a folder this server reads")
+    outside = next((m for m in selection.members if m.relative is None), None)
+    if outside is not None:
+        raise NotFound(f"file {outside.file_id} is not in a folder this server may read")
+    for folder in selection.folders:
+        if selection.members and not os.path.isdir(folder):
+            raise NotFound(f"dataset folder {folder} is not on disk")
 
 
 def archive_response(
@@ -54,9 +52,9 @@ def archive_response(
 ) -> Response:
     """The selection as a zip: whole, or the one byte range asked (206)."""
     roots = servable_roots(settings)
-    check_servable(selection, roots)
-    layout = lay_out([(m.name, m.size, m.modified) for m in selection.members])
-    etag = archive_etag(selection)
+    check_servable(selection)
+    layout = lay_out(selection.members)
+    etag = archive_etag(selection, layout)
     newest = max((m.modified for m in selection.members), default=datetime(1980, 1, 1, tzinfo=UTC))
     common = {
         "etag": etag,

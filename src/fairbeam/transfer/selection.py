@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_data, check_download, dataset_filter
@@ -20,19 +21,24 @@ from fairbeam.errors import Conflict
 from fairbeam.storage.paths import dataset_folder, servable_roots
 
 ONLINE = "online"
+# What safe_name would change in a path: `.` or `..` segments, absolute or empty parts,
+# backslashes, NUL; searched over all paths joined by newlines at once.
+UNSAFE = re.compile(r"(?:^|/)\.\.?(?:/|$)|^/|//|/$|^$|\\|\x00", re.MULTILINE)
 
 
 class RestoreNeeded(Conflict):
     """Some of the asked data is not on disk: it must be restored from the archive first."""
 
 
-@dataclass(frozen=True)
-class Member:
-    """One file of a download: its name in the download, where it is, what it holds."""
+class Member(NamedTuple):
+    """One file of a download: its name in the download, where it is, what it holds.
+
+    A tuple, not a class with Paths: a download may hold 200,000 of them and its first
+    byte waits for all."""
 
     file_id: int
     name: str
-    path: Path
+    path: str  # the file on disk, in its dataset's real folder
     size: int
     checksum: str | None
     relative: str | None  # its path under the data root that holds it (None: outside)
@@ -45,6 +51,7 @@ class Selection:
 
     name: str
     members: list[Member]
+    folders: list[str]  # the real folders of its datasets
 
     @property
     def size(self) -> int:
@@ -52,18 +59,40 @@ class Selection:
         return sum(member.size for member in self.members)
 
 
-def restore_needed(session: Session, dataset_ids: list[int]) -> None:
-    """Raise RestoreNeeded when a file of these datasets is not on the online tier."""
-    rows = session.execute(
-        select(Datafile.dataset_id, Datafile.tier, func.count())
-        .where(Datafile.dataset_id.in_(dataset_ids), Datafile.tier != ONLINE)
-        .group_by(Datafile.dataset_id, Datafile.tier)
-        .order_by(Datafile.dataset_id)
-    ).all()
-    if not rows:
-        return
-    dataset_id, tier, count = rows[0]
-    more = f" (and {len(rows) - 1} more datasets)" if len(rows) > 1 else ""
+def _file_rows(session: Session, dataset_ids: list[int]) -> list[tuple[Any, ...]]:
+    """(id, dataset, path, size, checksum, tier) of the datasets' files, by dataset and path.
+
+    Read through the driver's own cursor: a dataset may hold 200,000 files, and the
+    first byte of its zip waits for all of them (ids are integers, inlined safely).
+    """
+    query = (
+        select(
+            Datafile.id,
+            Datafile.dataset_id,
+            Datafile.path,
+            Datafile.size,
+            Datafile.checksum,
+            Datafile.tier,
+        )
+        .where(Datafile.dataset_id.in_([int(i) for i in dataset_ids]))
+        .order_by(Datafile.dataset_id, Datafile.path)
+    )
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _restore_needed(offline: list[tuple[Any, ...]]) -> None:
+    """Raise RestoreNeeded for files (rows of _file_rows) not on the online tier."""
+    dataset_id, tier = offline[0][1], offline[0][5]
+    count = sum(1 for row in offline if row[1] == dataset_id)
+    others = len({row[1] for row in offline}) - 1
+    more = f" (and {others} more datasets)" if others else ""
     raise RestoreNeeded(
         f"dataset {dataset_id} has {count} file(s) on the {tier!r} tier, not on disk{more}: "
         f"ask for a restore with `POST /api/datasets/{dataset_id}/restore` and download "
@@ -94,9 +123,9 @@ def _root_relative(folder: Path, roots: list[Path]) -> Path | None:
     return None
 
 
-def _members(
-    session: Session, settings: Settings, datasets: list[Dataset], prefix: str
-) -> list[Member]:
+def _selection(
+    session: Session, settings: Settings, datasets: list[Dataset], name: str, prefix: str
+) -> Selection:
     roots = servable_roots(settings)
     folders: dict[int, tuple[Path, Path | None, str, datetime]] = {}
     seen: set[str] = set()
@@ -108,27 +137,30 @@ def _members(
         seen.add(label)
         moment = dataset.end or dataset.start
         folders[dataset.id] = (folder, _root_relative(folder, roots), label, moment)
-    rows = session.execute(
-        select(Datafile.id, Datafile.dataset_id, Datafile.path, Datafile.size, Datafile.checksum)
-        .where(Datafile.dataset_id.in_(list(folders)))
-        .order_by(Datafile.dataset_id, Datafile.path)
-    ).all()
-    members = []
-    for file_id, dataset_id, path, size, checksum in rows:
-        folder, relative, label, moment = folders[dataset_id]
-        inside = safe_name(path)
-        members.append(
-            Member(
-                file_id=file_id,
-                name=f"{prefix}{label}/{inside}",
-                path=folder / inside,
-                size=size,
-                checksum=checksum,
-                relative=None if relative is None else (relative / inside).as_posix(),
-                modified=moment,
-            )
+    rows = _file_rows(session, list(folders))
+    offline = [row for row in rows if row[5] != ONLINE]
+    if offline:
+        _restore_needed(offline)
+    places: dict[int, tuple[str, str | None, str]] = {}
+    for dataset_id, (real, relative, label, _) in folders.items():
+        under = None if relative is None else f"{relative}/".removeprefix("./")
+        places[dataset_id] = (f"{real}/", under, f"{prefix}{label}/")
+    # One scan of every path for anything unsafe; only then are paths cleaned one by one.
+    if UNSAFE.search("\n".join([row[2] for row in rows])) is not None:
+        rows = [(i, d, safe_name(path), *rest) for i, d, path, *rest in rows]
+    members = [
+        Member(
+            file_id,
+            places[dataset_id][2] + path,
+            places[dataset_id][0] + path,
+            size,
+            checksum,
+            None if places[dataset_id][1] is None else f"{places[dataset_id][1]}{path}",
+            folders[dataset_id][3],
         )
-    return members
+        for file_id, dataset_id, path, size, checksum, _ in rows
+    ]
+    return Selection(name, members, [str(real) for real, *_ in folders.values()])
 
 
 def _name(text: str) -> str:
@@ -141,10 +173,8 @@ def select_datasets(
     """The files of these datasets (404 for one the caller may not see; 401 anonymous)."""
     datasets = [get_dataset(session, principal, dataset_id) for dataset_id in dataset_ids]
     check_download(principal, "data")
-    restore_needed(session, dataset_ids)
-    if len(datasets) == 1:
-        return Selection(_name(datasets[0].name), _members(session, settings, datasets, ""))
-    return Selection(f"datasets_{len(datasets)}", _members(session, settings, datasets, ""))
+    name = _name(datasets[0].name) if len(datasets) == 1 else f"datasets_{len(datasets)}"
+    return _selection(session, settings, datasets, name, "")
 
 
 def select_investigation(
@@ -163,6 +193,5 @@ def select_investigation(
     if not datasets:
         check_data(principal, investigation, f"investigation {ref}")
     check_download(principal, "data")
-    restore_needed(session, [d.id for d in datasets])
     code = _name(investigation.code)
-    return Selection(code, _members(session, settings, datasets, f"{code}/"))
+    return _selection(session, settings, datasets, code, f"{code}/")

@@ -21,6 +21,7 @@ from fairbeam.errors import NotFound
 from fairbeam.transfer.selection import Member
 from fairbeam.transfer.sending import BLOCK, BodyChanged
 from fairbeam.transfer.zipformat import (
+    CENTRAL_FIXED,
     Entry,
     Layout,
     central_header,
@@ -74,7 +75,7 @@ class MemberReader:
 
     def open(self, member: Member) -> tuple[int, int]:
         """A descriptor of the member's file and its modification time (ns)."""
-        path = str(member.path)
+        path = member.path
         parent = os.path.dirname(path)
         if parent not in self.folders:
             self.folders[parent] = self._inside(parent)
@@ -159,9 +160,10 @@ class ArchiveWriter:
 
     def _central(self, start: int, stop: int) -> Iterator[bytes]:
         position = self.layout.central_start
-        for index, entry in enumerate(self.layout.entries):
-            length = 46 + 28 + len(entry.name)
-            if position + length > start and position < stop:
+        for index, name in enumerate(self.layout.names):
+            length = CENTRAL_FIXED + len(name)
+            if position + length > start:
+                entry = self.layout.entry(index)
                 record = central_header(entry, self.crc(index) if entry.size else 0)
                 yield record[max(start - position, 0) : stop - position]
             position += length
@@ -172,13 +174,14 @@ class ArchiveWriter:
 
     def pieces(self, start: int, stop: int) -> Iterator[bytes]:
         """The archive's bytes from ``start`` up to ``stop`` (exclusive), piece by piece."""
-        for index, entry in enumerate(self.layout.entries):
-            if entry.end <= start:
-                continue
-            if entry.offset >= stop:
+        layout = self.layout
+        for index in range(layout.first_ending_after(start), len(layout.names)):
+            if layout.offsets[index] >= stop:
                 return
-            yield from self._member(index, entry, start, stop)
-        if stop > self.layout.central_start:
+            entry = layout.entry(index)
+            if entry.end > start:
+                yield from self._member(index, entry, start, stop)
+        if stop > layout.central_start:
             yield from self._central(start, stop)
 
     def blocks(self, start: int, stop: int) -> Iterator[bytes]:
