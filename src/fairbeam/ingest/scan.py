@@ -22,9 +22,9 @@ def read_scan(reader: FileReader, entry: h5py.Group) -> Scan:
     scan.start = parse_time(reader.field_text(entry, "start_time"))
     scan.end = parse_time(reader.field_text(entry, "end_time"))
     scan.experiment_identifier = reader.field_text(entry, "experiment_identifier")
-    scan.definition = read_definition(reader, entry)
-    scan.technique = technique_for(scan.definition)
     groups = classified_children(reader, entry)
+    scan.definition = read_definition(reader, entry, groups)
+    scan.technique = technique_for(scan.definition)
     for _, group in groups.get("NXinstrument", []):
         scan.instrument = scan.instrument or reader.field_text(group, "name")
     scan.instrument = scan.instrument or reader.field_text(entry, "beamline")
@@ -65,16 +65,17 @@ def classified_children(
     return groups
 
 
-def read_definition(reader: FileReader, entry: h5py.Group) -> str | None:
+def read_definition(
+    reader: FileReader, entry: h5py.Group, groups: dict[str, list[tuple[str, h5py.Group]]]
+) -> str | None:
     """Return the application definition: entry field, entry attribute, or an NXsubentry's."""
     found = reader.field_text(entry, "definition") or reader.text(entry, "definition")
     if found:
         return found
-    for name, member in reader.children(entry):
-        if isinstance(member, h5py.Group) and reader.nx_class(member, name) == "NXsubentry":
-            found = reader.field_text(member, "definition") or reader.text(member, "definition")
-            if found:
-                return found
+    for _, member in groups.get("NXsubentry", []):
+        found = reader.field_text(member, "definition") or reader.text(member, "definition")
+        if found:
+            return found
     return None
 
 

@@ -94,6 +94,8 @@ class FileReader:
         self.objects = 0
         self.stopped = False
         self.links = LinkTracker(path, data_roots, self.problems)
+        # NX_class of each group read so far, with the problems reading it raised.
+        self.classes: dict[int, tuple[str | None, list[str]]] = {}
 
     def count(self) -> bool:
         """Count one more object; tell whether the budget still allows reading it."""
@@ -111,7 +113,16 @@ class FileReader:
 
     def nx_class(self, group: h5py.Group, name: str) -> str:
         """Return a group's NX_class (str or bytes in the file), else the class its name implies."""
-        found = self.text(group, "NX_class")
+        # Scans ask again for the classes the walk read: each attribute read is read once.
+        key = hash(group.id)
+        known = self.classes.get(key)
+        if known is None:
+            before = len(self.problems)
+            found = self.text(group, "NX_class")
+            self.classes[key] = (found, self.problems[before:])
+        else:
+            found, problems = known
+            self.problems.extend(problems)
         if found:
             return found
         if name.startswith("user"):
