@@ -5,6 +5,8 @@ or an event handler never runs."""
 from __future__ import annotations
 
 import base64
+import struct
+import zlib
 from typing import Any
 
 import httpx
@@ -16,14 +18,27 @@ from tests.portal.conftest import Portal, save_screenshot
 pytestmark = pytest.mark.browser
 
 USER = "aferreira"
-# A 2x2 red PNG, pasted into the editor as a file.
-PNG = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d49484452000000020000000208020000000fd8e5"
-        "b00000001149444154789c63f8cfc0f09f8181e13f0300160201ff4c1bb0a400"
-        "00000049454e44ae426082"
+
+
+def _png(width: int, height: int) -> bytes:
+    """A red PNG made with zlib (no imaging library)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xd0\x20\x20" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
-).decode()
+
+
+# An image pasted into the editor as a file.
+PNG = base64.b64encode(_png(40, 24)).decode()
 
 PASTE_IMAGE = """async (png) => {
   const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
@@ -92,6 +107,7 @@ def test_annotation_with_image_live_edit_and_history(page: Page, portal: Portal)
     image = live.locator(".event-html img")
     expect(image).to_have_count(1)
     assert (image.get_attribute("src") or "").startswith("data:image/png;base64,")
+    assert image.evaluate("(img) => img.decode().then(() => img.naturalWidth)") == 40
     save_screenshot(watcher, "logbook_live_second_page")
 
     # Edit it: a second version, with the image kept.

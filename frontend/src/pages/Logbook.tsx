@@ -275,7 +275,7 @@ function LogbookView({ target, title, canWrite, back }: { target: LogbookTarget;
           {timeline.stream === 'live' ? '● live' : timeline.stream === 'connecting' ? 'connecting…' : 'connection lost — reconnecting…'}
         </span>
         <span className="muted small">
-          {formatCount(timeline.events.length)} events loaded (at most {formatCount(PAGE * MAX_PAGES)} at a time; scroll for more)
+          {formatCount(timeline.events.length)} {timeline.events.length === 1 ? 'event' : 'events'} loaded (at most {formatCount(PAGE * MAX_PAGES)} at a time; scroll for more)
         </span>
         {timeline.pending ? (
           <button type="button" className="chip" onClick={timeline.reload} data-testid="pending-events">
