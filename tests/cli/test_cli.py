@@ -126,3 +126,25 @@ def test_demo(fairbeam: Fairbeam, tmp_path: Path) -> None:
     _one_line_error(fairbeam("demo"), "already holds 40 investigation", "--if-empty")
     refused = fairbeam("demo", "--json")
     assert refused.returncode == 1 and "already holds" in json.loads(refused.stdout)["detail"]
+
+
+def test_instrument_add_and_list(fairbeam: Fairbeam) -> None:
+    assert fairbeam("db", "upgrade").returncode == 0
+    created = fairbeam.json(
+        "instrument",
+        "add",
+        "ID23",
+        "--technique",
+        "macromolecular crystallography",
+        "--full-name",
+        "MX beamline",
+    )
+    assert created["name"] == "ID23"
+    assert created["techniques"] == ["macromolecular crystallography"]
+    _one_line_error(fairbeam("instrument", "add", "ID23"), "ID23", "already exists")
+    _one_line_error(fairbeam("instrument", "add", "bad name!"), "name")
+    listed = fairbeam.json("instrument", "list")
+    assert [i["name"] for i in listed] == ["ID23"]
+    # A software account can now be bound to it.
+    added = fairbeam.json("user", "add", "bliss-id23", "--role", "software", "--instrument", "ID23")
+    assert added["instruments"] == ["ID23"]

@@ -6,6 +6,7 @@ import typer
 
 from fairbeam import __version__
 from fairbeam.access.cli import token_app, user_app
+from fairbeam.catalogue.cli import instrument_app
 from fairbeam.cli.common import console, handles_errors, settings
 from fairbeam.db import make_engine, upgrade_database
 from fairbeam.demo.cli import demo
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The catalogue database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(instrument_app, name="instrument")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.command("demo")(demo)
