@@ -218,8 +218,10 @@ def curl_parallel(urls: list[str], headers: dict[str, str]) -> tuple[float, int,
     result = subprocess.run(args, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     lines = [line.split() for line in result.stdout.splitlines() if line.strip()]
-    errors = sum(1 for code, size in lines if code not in ("200",) or int(size) != 10 * MB)
-    errors += len(urls) - len(lines)
+    failures = [" ".join(line) for line in lines if line[0] != "200" or int(line[1]) != 10 * MB]
+    if failures:
+        console.print(f"failed downloads (status, bytes): {failures[:5]}")
+    errors = len(failures) + len(urls) - len(lines)
     return seconds, sum(int(size) for _, size in lines), errors
 
 
@@ -261,6 +263,11 @@ def fairbeam_server(folder: Path, root: Path, database_url: str) -> Iterator[tup
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
         log.close()
+        problems = [
+            line for line in (folder / "fairbeam.log").read_text().splitlines() if "rror" in line
+        ]
+        if problems:
+            console.print("server log:", *problems[:10], sep="\n  ")
 
 
 @contextmanager

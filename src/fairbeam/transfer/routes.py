@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -11,7 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
-from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep, bearer_token
+from fairbeam.access.service import authenticate
+from fairbeam.api.deps import PathId, SessionDep, SettingsDep, bearer_token
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput
 from fairbeam.transfer import content, manifest, tickets
@@ -25,12 +27,27 @@ Ref = Annotated[str, Path(description="An investigation's id or proposal code.")
 
 @dataclass(frozen=True)
 class DownloadRequest:
-    """Who asks for a download, with what request."""
+    """Who asks for a download, with what request.
+
+    The caller is authenticated inside the route's own worker thread: a request holds a
+    database connection only while a thread runs it, never while waiting for one, so a
+    hundred downloads at once cannot exhaust the pool while holding it.
+    """
 
     request: Request
     session: Session
     settings: Settings
-    principal: Principal
+    token: str | None
+    grant: tickets.Grant | None
+
+    @cached_property
+    def principal(self) -> Principal:
+        """The caller: a ticket's, or the bearer token's (401 for a bad one)."""
+        return (
+            self.grant.principal
+            if self.grant is not None
+            else authenticate(self.session, self.token)
+        )
 
     def datasets(self, *dataset_ids: int) -> Selection:
         """The files of these datasets, through the access rules."""
@@ -42,12 +59,24 @@ class DownloadRequest:
 
     def zip(self, selection: Selection) -> Response:
         """The selection as a streamed zip, honouring the request's range and conditions."""
+        self.release()
         return archive_response(selection, self.settings, self.request.headers)
 
     def metalink(self, selection: Selection) -> Response:
         """The selection's Metalink 4 document."""
+        self.release()
         body = manifest.metalink(selection, str(self.request.base_url))
         return StreamingResponse(body, media_type=manifest.METALINK_TYPE)
+
+    def check_token(self) -> None:
+        """Refuse a bad token (401) before anything else is looked at."""
+        if self.grant is None:
+            authenticate(self.session, self.token)
+
+    def release(self) -> None:
+        """Give the database connection back before the body streams: a download may last
+        hours, and a hundred of them must not hold a hundred connections."""
+        self.session.close()
 
     def options(self, selection: Selection, path: str, target: str) -> DownloadOptions:
         """How the selection served under ``path`` can be downloaded."""
@@ -74,12 +103,13 @@ async def download_request(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    token: Annotated[str | None, Depends(bearer_token)],
     grant: Granted,
 ) -> DownloadRequest:
     """Bundle the request and its caller (no I/O, so it runs on the event loop)."""
-    caller = grant.principal if grant is not None else principal
-    return DownloadRequest(request, session, settings, caller)
+    if grant is not None:
+        session.close()  # redeeming the ticket took a connection; the route takes its own
+    return DownloadRequest(request, session, settings, token, grant)
 
 
 Asked = Annotated[DownloadRequest, Depends(download_request)]
@@ -100,6 +130,7 @@ def path_list(selection: Selection) -> Response:
 def get_content(file_id: PathId, asked: Asked) -> Response:
     """The file's bytes; honours `Range` (several ranges too), `If-None-Match`, `If-Range`."""
     version = content.file_version(asked.session, asked.settings, asked.principal, file_id)
+    asked.release()
     return content.content_response(version, asked.request.headers)
 
 
@@ -124,6 +155,7 @@ def post_archive(body: ArchiveSelection, asked: Asked) -> Response:
 @router.get("/archive.zip", response_class=Response)
 def get_archive(asked: Asked, grant: Granted) -> Response:
     """The selection of datasets a download ticket names, as one streamed zip (a link)."""
+    asked.check_token()
     if grant is None or grant.datasets is None:
         raise InvalidInput(
             "GET /api/archive.zip needs a `ticket` naming the datasets "

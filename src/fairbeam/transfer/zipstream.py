@@ -133,6 +133,24 @@ class ArchiveWriter:
         self.crcs[index] = value
         return value
 
+    def _small(self, index: int, entry: Entry) -> tuple[bytes, bytes, bytes]:
+        """A whole member read in one call: most members of large datasets are small."""
+        member = self.members[index]
+        data = b""
+        value = 0
+        if entry.size:
+            fd, mtime = self.reader.open(member)
+            try:
+                data = os.pread(fd, entry.size, 0)
+            finally:
+                os.close(fd)
+            if len(data) != entry.size:
+                raise BodyChanged(f"file {member.file_id} ended before its {entry.size} bytes")
+            value = zlib.crc32(data)
+            self.crcs[index] = value
+            CRCS.put(member.file_id, entry.size, mtime, value)
+        return local_header(entry), data, descriptor(entry, value)
+
     def _member(self, index: int, entry: Entry, start: int, stop: int) -> Iterator[bytes]:
         header = local_header(entry)
         if start < entry.data_start:
@@ -179,7 +197,9 @@ class ArchiveWriter:
             if layout.offsets[index] >= stop:
                 return
             entry = layout.entry(index)
-            if entry.end > start:
+            if entry.offset >= start and entry.end <= stop and entry.size <= BLOCK:
+                yield from self._small(index, entry)
+            elif entry.end > start:
                 yield from self._member(index, entry, start, stop)
         if stop > layout.central_start:
             yield from self._central(start, stop)
