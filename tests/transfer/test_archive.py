@@ -10,7 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
+from fairbeam.catalogue.registration import register_datasets
+from fairbeam.catalogue.schemas import DatasetIn
+from fairbeam.config import Settings
 from tests.transfer.conftest import SIZES, Data
 from tests.world import World
 
@@ -130,3 +134,28 @@ def test_zip_416_and_conditions(http: httpx.Client, world: World, data: Data) ->
     assert archive(http, world, url, **{"if-none-match": whole.headers["etag"]}).status_code == 304
     stale = archive(http, world, url, range="bytes=10-", **{"if-range": '"zip-old"'})
     assert stale.status_code == 200 and stale.content == whole.content
+
+
+def test_zip64_counts_beyond_65535_members(
+    http: httpx.Client, world: World, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    folder = settings.data_roots[0] / "MX-1001" / "many"
+    count = 66_000
+    for index in range(count):
+        sub = folder / f"p{index // 1000:02d}"
+        if index % 1000 == 0:
+            sub.mkdir(parents=True)
+        (sub / f"f{index:05d}").write_bytes(bytes([index % 251]))
+    files = [{"path": f"p{i // 1000:02d}/f{i:05d}", "size": 1} for i in range(count)]
+    item = DatasetIn(investigation="MX-1001", name="many", location=str(folder), files=files)
+    (registered,) = register_datasets(session, world.principals["manager"], [item])
+    session.commit()
+    response = archive(http, world, f"/api/datasets/{registered.id}/archive.zip")
+    assert int(response.headers["content-length"]) == len(response.content)
+    opened = zipfile.ZipFile(io.BytesIO(response.content))
+    assert len(opened.infolist()) == count
+    assert opened.read("many/p65/f65999") == bytes([65_999 % 251])
+    assert opened.testzip() is None
+    assert f"No errors detected in compressed data of {tmp_path}" in unzip_test(
+        response.content, tmp_path
+    )

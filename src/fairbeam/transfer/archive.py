@@ -39,7 +39,7 @@ def archive_etag(selection: Selection, layout: Layout) -> str:
 
 def check_servable(selection: Selection) -> None:
     """404 before the first byte when a dataset's folder is not one this server reads."""
-    outside = next((m for m in selection.members if m.relative is None), None)
+    outside = next((m for m in selection.members if m.place.under is None), None)
     if outside is not None:
         raise NotFound(f"file {outside.file_id} is not in a folder this server may read")
     for folder in selection.folders:
@@ -55,7 +55,8 @@ def archive_response(
     check_servable(selection)
     layout = lay_out(selection.members)
     etag = archive_etag(selection, layout)
-    newest = max((m.modified for m in selection.members), default=datetime(1980, 1, 1, tzinfo=UTC))
+    moments = {member.place.modified for member in selection.members}
+    newest = max(moments, default=datetime(1980, 1, 1, tzinfo=UTC))
     common = {
         "etag": etag,
         "last-modified": http_date(newest),

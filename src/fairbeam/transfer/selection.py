@@ -30,19 +30,46 @@ class RestoreNeeded(Conflict):
     """Some of the asked data is not on disk: it must be restored from the archive first."""
 
 
-class Member(NamedTuple):
-    """One file of a download: its name in the download, where it is, what it holds.
+class Place(NamedTuple):
+    """Where a dataset's files are, and what their names start with in a download."""
 
-    A tuple, not a class with Paths: a download may hold 200,000 of them and its first
-    byte waits for all."""
+    folder: str  # its real folder on disk, with a trailing slash
+    under: str | None  # that folder under the data root holding it (None: outside)
+    label: str  # the folder its files go to in a download
+    modified: datetime
+
+
+class Member(NamedTuple):
+    """One file of a download: its path in its dataset, its dataset's place, its bytes.
+
+    A small tuple whose names are derived on demand: a download may hold 200,000 of
+    them, kept in memory while it streams."""
 
     file_id: int
-    name: str
-    path: str  # the file on disk, in its dataset's real folder
+    place: Place
+    inside: str  # its path inside its dataset's folder
     size: int
     checksum: str | None
-    relative: str | None  # its path under the data root that holds it (None: outside)
-    modified: datetime
+
+    @property
+    def name(self) -> str:
+        """Its name in the download."""
+        return self.place.label + self.inside
+
+    @property
+    def path(self) -> str:
+        """The file on disk."""
+        return self.place.folder + self.inside
+
+    @property
+    def relative(self) -> str | None:
+        """Its path under the data root that holds it (None: outside every root)."""
+        return None if self.place.under is None else self.place.under + self.inside
+
+    @property
+    def modified(self) -> datetime:
+        """The time its zip entry carries: its dataset's end (or start)."""
+        return self.place.modified
 
 
 @dataclass(frozen=True)
@@ -141,25 +168,18 @@ def _selection(
     offline = [row for row in rows if row[5] != ONLINE]
     if offline:
         _restore_needed(offline)
-    places: dict[int, tuple[str, str | None, str]] = {}
-    for dataset_id, (real, relative, label, _) in folders.items():
+    places: dict[int, Place] = {}
+    for dataset_id, (real, relative, label, moment) in folders.items():
         under = None if relative is None else f"{relative}/".removeprefix("./")
-        places[dataset_id] = (f"{real}/", under, f"{prefix}{label}/")
+        places[dataset_id] = Place(f"{real}/", under, f"{prefix}{label}/", moment)
     # One scan of every path for anything unsafe; only then are paths cleaned one by one.
     if UNSAFE.search("\n".join([row[2] for row in rows])) is not None:
         rows = [(i, d, safe_name(path), *rest) for i, d, path, *rest in rows]
     members = [
-        Member(
-            file_id,
-            places[dataset_id][2] + path,
-            places[dataset_id][0] + path,
-            size,
-            checksum,
-            None if places[dataset_id][1] is None else f"{places[dataset_id][1]}{path}",
-            folders[dataset_id][3],
-        )
+        Member(file_id, places[dataset_id], path, size, checksum)
         for file_id, dataset_id, path, size, checksum, _ in rows
     ]
+    del rows
     return Selection(name, members, [str(real) for real, *_ in folders.values()])
 
 

@@ -94,8 +94,9 @@ def lay_out(members: Sequence[Sized]) -> Layout:
     """The layout of an archive of ``members``, in that order."""
     names = [member.name.encode("utf-8") for member in members]
     sizes = array("q", [member.size for member in members])
-    stamp_of = {moment: dos_datetime(moment) for moment in {m.modified for m in members}}
-    stamps = [stamp_of[member.modified] for member in members]
+    moments = [member.modified for member in members]
+    stamp_of = {moment: dos_datetime(moment) for moment in set(moments)}
+    stamps = [stamp_of[moment] for moment in moments]
     fixed = LOCAL_FIXED + DESCRIPTOR
     ends = accumulate(fixed + len(name) + size for name, size in zip(names, sizes, strict=True))
     offsets = array("q", [0])

@@ -30,30 +30,37 @@ from fairbeam.transfer.zipformat import (
     local_header,
 )
 
-CACHE_ENTRIES = 300_000
+CACHE_ENTRIES = 250_000
 
 
 class CrcCache:
-    """CRC-32 of files already streamed, so a resumed download need not read them again."""
+    """CRC-32 of files already streamed, so a resumed download need not read them again.
+
+    One int per file (its CRC and a 32-bit stamp of its size and time): a quarter of a
+    million files take a few tens of megabytes."""
 
     def __init__(self, capacity: int = CACHE_ENTRIES) -> None:
         self.capacity = capacity
-        self.values: OrderedDict[int, tuple[int, int, int]] = OrderedDict()
+        self.values: OrderedDict[int, int] = OrderedDict()
         self.lock = threading.Lock()
+
+    @staticmethod
+    def _stamp(size: int, mtime_ns: int) -> int:
+        return hash((size, mtime_ns)) & 0xFFFFFFFF
 
     def get(self, file_id: int, size: int, mtime_ns: int) -> int | None:
         """The CRC of the file when it has not changed since it was computed."""
         with self.lock:
             found = self.values.get(file_id)
-            if found is None or found[:2] != (size, mtime_ns):
+            if found is None or found >> 32 != self._stamp(size, mtime_ns):
                 return None
             self.values.move_to_end(file_id)
-            return found[2]
+            return found & 0xFFFFFFFF
 
     def put(self, file_id: int, size: int, mtime_ns: int, crc: int) -> None:
         """Remember a file's CRC, forgetting the least recently used beyond capacity."""
         with self.lock:
-            self.values[file_id] = (size, mtime_ns, crc)
+            self.values[file_id] = self._stamp(size, mtime_ns) << 32 | crc
             self.values.move_to_end(file_id)
             while len(self.values) > self.capacity:
                 self.values.popitem(last=False)
