@@ -11,7 +11,11 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from fairbeam.access.models import ApiToken
+from fairbeam.access.security import token_digest
 from tests.viewer import files
 from tests.viewer.files import Files, get, ok
 from tests.world import World
@@ -303,3 +307,18 @@ def test_each_role_sees_what_the_access_rules_allow(
             assert closed.content == opened.content
     missing = http.get(f"/api/files/999999/h5/{endpoint}/")
     assert missing.status_code == 404
+
+
+def test_a_revoked_token_is_refused_at_once_though_its_file_was_found(
+    http: httpx.Client, h5: Files, world: World, session: Session
+) -> None:
+    # The viewer remembers where a caller's file is for a few seconds; never the token.
+    headers = world.headers("participant")
+    for _ in range(2):
+        found = get(http, h5, "meta", path="/entry", file_id=h5.closed_sample, headers=headers)
+        assert found.status_code == 200
+    digest = token_digest(world.tokens["participant"] or "")
+    session.execute(update(ApiToken).where(ApiToken.token_hash == digest).values(revoked=True))
+    session.commit()
+    refused = get(http, h5, "meta", path="/entry", file_id=h5.closed_sample, headers=headers)
+    assert refused.status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.models import ApiToken, InstrumentStaff, Role, User
@@ -110,6 +110,24 @@ def create_token(
     return token
 
 
+# One query on every request: the token, its account and the account's beamlines; built
+# once, as building a statement costs about as much as running it.
+_TOKEN_HOLDER = (
+    select(
+        ApiToken.revoked,
+        ApiToken.expires,
+        User.id,
+        User.username,
+        User.role,
+        User.active,
+        InstrumentStaff.instrument_id,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(InstrumentStaff, InstrumentStaff.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def authenticate(session: Session, token: str | None) -> Principal:
     """The caller behind a bearer token; no token is the anonymous caller."""
     if not token:
@@ -119,21 +137,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
 
 def authenticate_digest(session: Session, digest: str) -> Principal:
     """The caller behind the token whose SHA-256 is ``digest`` (download tickets)."""
-    # One query on every request: the token, its account and the account's beamlines.
-    rows = session.execute(
-        select(
-            ApiToken.revoked,
-            ApiToken.expires,
-            User.id,
-            User.username,
-            User.role,
-            User.active,
-            InstrumentStaff.instrument_id,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(InstrumentStaff, InstrumentStaff.user_id == User.id)
-        .where(ApiToken.token_hash == digest)
-    ).all()
+    rows = session.execute(_TOKEN_HOLDER, {"digest": digest}).all()
     if not rows:
         raise Unauthenticated("the token is not valid")
     revoked, expires, user_id, username, role, active, _ = rows[0]

@@ -15,8 +15,9 @@ from fairbeam.db.base import MAX_BIGINT
 from fairbeam.errors import InvalidInput, Unauthenticated
 
 
-def get_settings(request: Request) -> Settings:
-    """The application's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The application's settings (this and the other dependencies without I/O are async
+    so that they run on the event loop rather than each in a threadpool thread)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,7 +28,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def bearer_token(request: Request) -> str | None:
+async def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer` header, if any."""
     header = request.headers.get("authorization")
     if not header:
@@ -38,7 +39,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     """Refuse a path or query holding a NUL character, which no database text holds."""
     query = request.query_params.multi_items()
     if "\x00" in request.url.path or any("\x00" in k + v for k, v in query):

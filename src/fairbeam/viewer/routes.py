@@ -3,16 +3,15 @@ rules. Each answers with and without the trailing slash, as h5web calls both way
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from fairbeam.access.policy import Principal
-from fairbeam.api.deps import CurrentPrincipal, PathId, SessionDep, SettingsDep
+from fairbeam.api.deps import PathId, bearer_token
 from fairbeam.config import Settings
 from fairbeam.viewer import encoding, service
 
@@ -21,29 +20,31 @@ router = APIRouter(tags=["viewer"])
 
 @dataclass(frozen=True)
 class FileRequest:
-    """Which catalogue file is asked for, by whom."""
+    """Which catalogue file is asked for, and the caller's token."""
 
     file_id: int
-    session: Session
+    sessions: sessionmaker[Session]
     settings: Settings
-    principal: Principal
+    token: str | None
+
+    async def answer(self, work: Callable[[service.H5File], Response]) -> Response:
+        """``work``'s response on the file, the caller checked, in one threadpool call."""
+        return await run_in_threadpool(
+            service.answer, self.sessions, self.settings, self.token, self.file_id, work
+        )
 
 
 async def file_request(
-    file_id: PathId, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    request: Request,
+    file_id: PathId,
+    token: Annotated[str | None, Depends(bearer_token)],
 ) -> FileRequest:
-    """Bundle the request's file and caller (no I/O, so it runs on the event loop)."""
-    return FileRequest(file_id, session, settings, principal)
+    """The request's file and token (no I/O, so it runs on the event loop)."""
+    state = request.app.state
+    return FileRequest(file_id, state.sessionmaker, state.settings, token)
 
 
 AskedFile = Annotated[FileRequest, Depends(file_request)]
-
-
-@contextmanager
-def open_asked(asked: FileRequest) -> Iterator[service.H5File]:
-    """The asked file opened, when the caller may see it."""
-    with service.open_datafile(asked.session, asked.settings, asked.principal, asked.file_id) as h5:
-        yield h5
 
 
 H5Path = Annotated[str, Query(description="Path of the object inside the HDF5 file.")]
@@ -57,31 +58,33 @@ SelectionText = Annotated[
 
 @router.get("/files/{file_id}/h5/meta/")
 @router.get("/files/{file_id}/h5/meta", include_in_schema=False)
-def get_meta(
+async def get_meta(
     asked: AskedFile,
     path: H5Path = "/",
     resolve_links: Resolve = "only_valid",
 ) -> Response:
     """An object's metadata: kind, attributes, shape and type; a group's members."""
-    with open_asked(asked) as h5:
-        return encoding.json_response(service.metadata(h5, path, resolve_links))
+    return await asked.answer(
+        lambda h5: encoding.json_response(service.metadata(h5, path, resolve_links))
+    )
 
 
 @router.get("/files/{file_id}/h5/attr/")
 @router.get("/files/{file_id}/h5/attr", include_in_schema=False)
-def get_attr(
+async def get_attr(
     asked: AskedFile,
     path: H5Path = "/",
     attr_keys: Annotated[list[str] | None, Query(description="Only these attributes.")] = None,
 ) -> Response:
     """An object's attribute values by name."""
-    with open_asked(asked) as h5:
-        return encoding.json_response(service.attributes(h5, path, attr_keys))
+    return await asked.answer(
+        lambda h5: encoding.json_response(service.attributes(h5, path, attr_keys))
+    )
 
 
 @router.get("/files/{file_id}/h5/data/")
 @router.get("/files/{file_id}/h5/data", include_in_schema=False)
-def get_data(
+async def get_data(
     asked: AskedFile,
     path: H5Path = "/",
     selection: SelectionText = None,
@@ -95,28 +98,27 @@ def get_data(
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """A dataset's selected values; a whole deflate chunk goes out still compressed."""
-    with open_asked(asked) as h5:
-        return service.data(h5, path, selection, fmt, dtype, flatten, accept_encoding)
+    return await asked.answer(
+        lambda h5: service.data(h5, path, selection, fmt, dtype, flatten, accept_encoding)
+    )
 
 
 @router.get("/files/{file_id}/h5/stats/")
 @router.get("/files/{file_id}/h5/stats", include_in_schema=False)
-def get_stats(
+async def get_stats(
     asked: AskedFile,
     path: H5Path = "/",
     selection: SelectionText = None,
 ) -> Response:
     """Minimum, maximum, mean and spread of a dataset's finite selected values."""
-    with open_asked(asked) as h5:
-        return encoding.json_response(service.stats(h5, path, selection))
+    return await asked.answer(lambda h5: encoding.json_response(service.stats(h5, path, selection)))
 
 
 @router.get("/files/{file_id}/h5/paths/")
 @router.get("/files/{file_id}/h5/paths", include_in_schema=False)
-def get_paths(
+async def get_paths(
     asked: AskedFile,
     path: H5Path = "/",
 ) -> Response:
     """Every path under a group, for the viewer's search."""
-    with open_asked(asked) as h5:
-        return encoding.json_response(service.paths(h5, path))
+    return await asked.answer(lambda h5: encoding.json_response(service.paths(h5, path)))

@@ -3,17 +3,19 @@ h5grove's `/meta/`, `/attr/`, `/data/`, `/stats/` and `/paths/` answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import h5py
 import numpy as np
 from fastapi import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from fairbeam.access.policy import Principal
+from fairbeam.access.service import authenticate
 from fairbeam.catalogue.service import locate_file
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput
@@ -24,6 +26,7 @@ from fairbeam.viewer.metadata import Metadata, entity_metadata
 from fairbeam.viewer.selection import Selection, chunk_at, parse_selection
 
 LINK_RESOLUTIONS = ("only_valid", "none", "all")
+T = TypeVar("T")
 
 
 @dataclass
@@ -60,15 +63,81 @@ def _kind(node: Node) -> str:
     return "group" if isinstance(node, h5py.Group) else "datatype"
 
 
-@contextmanager
-def open_datafile(
-    session: Session, settings: Settings, principal: Principal, file_id: int
-) -> Iterator[H5File]:
-    """The datafile ``file_id`` opened for reading, when the caller may see it."""
-    datafile, location = locate_file(session, principal, file_id)
-    path = file_at(settings, location, datafile)
-    with Navigator(servable_roots(settings)) as navigator:
-        yield H5File(navigator.open(path), navigator)
+class FoundFiles:
+    """Where each caller's datafiles were found through the access rules, kept a few
+    seconds so that the many requests of one viewer page ask the database once.
+
+    Only the lookup is kept: the token is checked on every request, so a revoked token
+    answers 401 at once; a changed role makes another caller. A file withdrawn from a
+    caller (an embargo extended, a participant removed) stays readable for at most
+    ``seconds``, as if the change had been made that much later."""
+
+    def __init__(self, seconds: float = 5.0, size: int = 4096) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._lock = threading.Lock()
+        self._found: dict[Hashable, tuple[float, Path, list[Path]]] = {}
+
+    def get(self, key: Hashable) -> tuple[Path, list[Path]] | None:
+        """The file and servable folders found for ``key``, if found recently."""
+        with self._lock:
+            found = self._found.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1], found[2]
+
+    def put(self, key: Hashable, path: Path, roots: list[Path]) -> None:
+        """Remember a lookup; the oldest go when there are too many."""
+        with self._lock:
+            if len(self._found) >= self.size:
+                now = time.monotonic()
+                self._found = {k: v for k, v in self._found.items() if v[0] >= now}
+                while len(self._found) >= self.size:
+                    del self._found[next(iter(self._found))]
+            self._found[key] = (time.monotonic() + self.seconds, path, roots)
+
+    def forget(self, key: Hashable) -> None:
+        """Drop one lookup (its file went missing)."""
+        with self._lock:
+            self._found.pop(key, None)
+
+
+found_files = FoundFiles()
+
+
+def answer(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    token: str | None,
+    file_id: int,
+    work: Callable[[H5File], T],
+) -> T:
+    """``work`` done on the datafile ``file_id`` when the token's holder may see it.
+
+    The token is checked, the file found through the access rules and the HDF5 work done
+    in one call, so that a request crosses into the threadpool once; the database
+    connection goes back to the pool before the file is read."""
+    with sessions() as session:
+        principal = authenticate(session, token)
+        key = (sessions, principal, file_id)
+        found = found_files.get(key)
+        cached = found is not None
+        if not cached:
+            datafile, location = locate_file(session, principal, file_id)
+    if found is None:
+        found = file_at(settings, location, datafile), servable_roots(settings)
+        found_files.put(key, *found)
+    path, roots = found
+    with Navigator(roots) as navigator:
+        try:
+            h5 = navigator.open(path)
+        except FileNotFoundError:
+            if not cached:
+                raise
+            # Gone since it was found: look again, which says why.
+            found_files.forget(key)
+            return answer(sessions, settings, token, file_id, work)
+        return work(H5File(h5, navigator))
 
 
 def metadata(h5: H5File, path: str, resolve: str) -> Metadata:
