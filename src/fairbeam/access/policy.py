@@ -87,17 +87,22 @@ def data_filter(
     principal: Principal,
     instrument_col: Any = None,
     investigation_col: Any = None,
+    *,
+    joined: bool = True,
 ) -> ColumnElement[bool]:
     """A WHERE clause for rows whose data the caller may see.
 
     The query must join Investigation; ``instrument_col`` and ``investigation_col``
-    default to the investigation's own columns.
+    default to the investigation's own columns. With ``joined=False`` it needs no
+    join: the release is looked up from ``investigation_col``.
     """
     if principal.is_manager:
         return true()
     instrument_col = Investigation.instrument_id if instrument_col is None else instrument_col
     investigation_col = Investigation.id if investigation_col is None else investigation_col
-    clauses: list[ColumnElement[bool]] = [released()]
+    clauses: list[ColumnElement[bool]] = [
+        released() if joined else investigation_col.in_(select(Investigation.id).where(released()))
+    ]
     if principal.user_id is not None:
         mine = select(Participant.investigation_id).where(Participant.user_id == principal.user_id)
         clauses.append(investigation_col.in_(mine))
@@ -106,9 +111,19 @@ def data_filter(
     return or_(*clauses)
 
 
-def dataset_filter(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause for datasets the caller may see (the query joins Investigation)."""
-    return data_filter(principal, Dataset.instrument_id, Dataset.investigation_id)
+def dataset_filter(principal: Principal, *, joined: bool = True) -> ColumnElement[bool]:
+    """A WHERE clause for datasets the caller may see (the query joins Investigation,
+    unless ``joined=False``)."""
+    return data_filter(principal, Dataset.instrument_id, Dataset.investigation_id, joined=joined)
+
+
+def sees_whole_beamlines(principal: Principal, instrument_ids: set[int]) -> bool:
+    """True when the caller may see every dataset of these beamlines (managers, and
+    staff or software bound to all of them), so a query limited to them needs no
+    per-row check."""
+    return (
+        principal.is_manager or bool(instrument_ids) and instrument_ids <= principal.instrument_ids
+    )
 
 
 def is_participant(principal: Principal, investigation: Investigation) -> bool:

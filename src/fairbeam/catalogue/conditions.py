@@ -70,7 +70,7 @@ def _compare(column: Any, op: str, number: float) -> Any:
 
 
 def condition_clause(
-    condition: Condition, type_id: int | None, per_dataset: bool = False
+    condition: Condition, type_id: int | None, per_dataset: bool = False, dataset_id: Any = None
 ) -> ColumnElement[bool]:
     """An EXISTS clause on the dataset's parameter rows for ``condition``.
 
@@ -81,12 +81,14 @@ def condition_clause(
     ``per_dataset`` asks for the clause to be checked on each candidate dataset by its
     primary key, once another filter (a text search) has narrowed the candidates: a
     range such as `wavelength < 1 nm` often matches nearly every dataset, and reading
-    all its index entries costs more than a lookup per candidate.
+    all its index entries costs more than a lookup per candidate. ``dataset_id`` is the
+    column the clause correlates with (the dataset's id by default).
     """
     p = DatasetParameter
     if type_id is None:
         return exists(select(p.dataset_id).where(p.dataset_id == -1))  # name never used
-    where: list[ColumnElement[bool]] = [p.dataset_id == Dataset.id, p.type_id == type_id]
+    dataset_id = Dataset.id if dataset_id is None else dataset_id
+    where: list[ColumnElement[bool]] = [p.dataset_id == dataset_id, p.type_id == type_id]
     if condition.number is None:
         if condition.op == "~":
             pattern = f"%{condition.text.lower()}%"

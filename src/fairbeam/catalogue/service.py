@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, not_, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from fairbeam.access.models import User
@@ -14,12 +14,19 @@ from fairbeam.access.policy import (
     Principal,
     check_create_investigation,
     check_data,
+    data_filter,
     dataset_filter,
     released,
     require_manager,
+    sees_whole_beamlines,
 )
 from fairbeam.audit.service import record
-from fairbeam.catalogue.conditions import condition_clause, parameter_type_ids, parse_condition
+from fairbeam.catalogue.conditions import (
+    Condition,
+    condition_clause,
+    parameter_type_ids,
+    parse_condition,
+)
 from fairbeam.catalogue.models import (
     Datafile,
     Dataset,
@@ -341,49 +348,114 @@ class DatasetFilters:
     param: list[str] = field(default_factory=list)
 
 
-def dataset_clauses(
+@dataclass
+class DatasetClauses:
+    """The WHERE clauses of a dataset query, by kind, so a text search can apply them
+    in the order that is cheapest."""
+
+    access: ColumnElement[bool]
+    plain: list[ColumnElement[bool]]
+    text: ColumnElement[bool] | None
+    conditions: list[tuple[Condition, int | None]]
+
+    @property
+    def joins_investigation(self) -> bool:
+        """True when the access clause reads the joined investigation."""
+        return self.access is not true_clause
+
+
+true_clause = true()
+
+
+def split_dataset_clauses(
     session: Session, principal: Principal, filters: DatasetFilters
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the filters and the access rules (the query joins Investigation)."""
-    clauses: list[ColumnElement[bool]] = [dataset_filter(principal)]
+) -> DatasetClauses:
+    """The access rules and the filters as separate clauses (the access clause needs
+    Investigation joined, unless the caller sees the whole of what is filtered)."""
+    plain: list[ColumnElement[bool]] = []
+    beamlines: set[int] = set()
     if filters.investigation:
         ref = filters.investigation
         if row_id(ref) is not None:
-            clauses.append(Dataset.investigation_id == row_id(ref))
+            plain.append(Dataset.investigation_id == row_id(ref))
         else:
-            clauses.append(
+            plain.append(
                 Dataset.investigation_id.in_(
                     select(Investigation.id).where(Investigation.code == ref)
                 )
             )
     if filters.instrument:
-        clauses.append(Dataset.instrument_id == get_instrument(session, filters.instrument).id)
+        instrument_id = get_instrument(session, filters.instrument).id
+        beamlines.add(instrument_id)
+        plain.append(Dataset.instrument_id == instrument_id)
     if filters.sample:
         if row_id(filters.sample) is not None:
-            clauses.append(Dataset.sample_id == row_id(filters.sample))
+            plain.append(Dataset.sample_id == row_id(filters.sample))
         else:
-            clauses.append(
+            plain.append(
                 Dataset.sample_id.in_(select(Sample.id).where(Sample.name == filters.sample))
             )
     if filters.technique:
-        clauses.append(Dataset.technique == filters.technique)
+        plain.append(Dataset.technique == filters.technique)
     if filters.type:
         if filters.type not in ("raw", "processed"):
             raise InvalidInput(f"type {filters.type!r} is not known; use raw or processed")
-        clauses.append(Dataset.type == filters.type)
+        plain.append(Dataset.type == filters.type)
     if filters.start_after:
-        clauses.append(Dataset.start >= as_utc(filters.start_after))
+        plain.append(Dataset.start >= as_utc(filters.start_after))
     if filters.start_before:
-        clauses.append(Dataset.start < as_utc(filters.start_before))
+        plain.append(Dataset.start < as_utc(filters.start_before))
     text_clause = dataset_text_clause(session, filters.q) if filters.q else None
-    if text_clause is not None:
-        clauses.append(text_clause)
     conditions = [parse_condition(raw) for raw in filters.param]
     type_ids = parameter_type_ids(session, [c.name for c in conditions])
-    # Text narrows the candidates first; parameters are then checked per dataset.
-    narrowed = text_clause is not None
-    clauses += [condition_clause(c, type_ids.get(c.name), narrowed) for c in conditions]
-    return clauses
+    # Staff looking at their own beamline see all of it: no per-row check, no join.
+    whole = sees_whole_beamlines(principal, beamlines)
+    return DatasetClauses(
+        access=true_clause if whole else dataset_filter(principal),
+        plain=plain,
+        text=text_clause,
+        conditions=[(c, type_ids.get(c.name)) for c in conditions],
+    )
+
+
+def _text_page_ids(
+    principal: Principal,
+    parts: DatasetClauses,
+    names: tuple[str, ...],
+    descending: bool,
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    # A text search reads its matches from the text index, sorts them, then checks
+    # access and parameters in that order until the page is full: walking the sort
+    # index instead reads every newer dataset (and, for anyone but a manager, the
+    # newest years under embargo) to test its text. OFFSET 0 keeps the sorted matches
+    # a unit that the checks do not reorder.
+    assert parts.text is not None
+    columns = [getattr(Dataset, name) for name in names]
+    matches = select(
+        Dataset.id,
+        *[c for c in columns if c.key != "id"],
+        Dataset.investigation_id,
+        Dataset.instrument_id,
+    ).where(parts.text, *parts.plain)
+    if cursor:
+        matches = matches.where(after(columns, decode_cursor(cursor, len(columns)), descending))
+    order = [c.desc() if descending else c.asc() for c in columns]
+    found = matches.order_by(*order).offset(literal_column("0")).subquery("matches")
+    access = (
+        true_clause
+        if parts.access is true_clause
+        else data_filter(principal, found.c.instrument_id, found.c.investigation_id, joined=False)
+    )
+    checks = [condition_clause(c, t, True, found.c.id) for c, t in parts.conditions]
+    sort = [found.c[name] for name in names]
+    return (
+        select(found.c.id)
+        .where(access, *checks)
+        .order_by(*[c.desc() if descending else c.asc() for c in sort])
+        .limit(limit + 1)
+    )
 
 
 def list_datasets(
@@ -398,20 +470,30 @@ def list_datasets(
     names, descending = _sort(DATASET_SORTS, sort)
     columns = [getattr(Dataset, name) for name in names]
     order = [c.desc() if descending else c.asc() for c in columns]
-    # The page's ids are found first, which the (start, id, investigation, instrument)
-    # index answers alone however many datasets the access rules skip; only the page's
-    # rows are read, and their investigations and samples after the LIMIT.
-    page_ids = (
-        select(Dataset.id)
-        .join(Investigation, Investigation.id == Dataset.investigation_id)
-        .where(*dataset_clauses(session, principal, filters))
-    )
-    if cursor:
-        page_ids = page_ids.where(after(columns, decode_cursor(cursor, len(columns)), descending))
+    parts = split_dataset_clauses(session, principal, filters)
+    if parts.text is not None:
+        page_ids = _text_page_ids(principal, parts, names, descending, cursor, limit)
+    else:
+        # The page's ids are found first, which the (start, id, investigation,
+        # instrument) index answers alone however many datasets the access rules skip;
+        # only the page's rows are read, and their investigations and samples after
+        # the LIMIT.
+        page_ids = select(Dataset.id).where(
+            parts.access,
+            *parts.plain,
+            *[condition_clause(c, t) for c, t in parts.conditions],
+        )
+        if parts.joins_investigation:
+            page_ids = page_ids.join(Investigation, Investigation.id == Dataset.investigation_id)
+        if cursor:
+            page_ids = page_ids.where(
+                after(columns, decode_cursor(cursor, len(columns)), descending)
+            )
+        page_ids = page_ids.order_by(*order).limit(limit + 1)
     query = (
         select(Dataset)
         .options(selectinload(Dataset.investigation), selectinload(Dataset.sample))
-        .where(Dataset.id.in_(page_ids.order_by(*order).limit(limit + 1)))
+        .where(Dataset.id.in_(page_ids))
         .order_by(*order)
     )
     rows = list(session.scalars(query))
