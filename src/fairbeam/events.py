@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ class DatasetRegistered:
 
 
 Handler = Callable[[Any], None]
+BatchHandler = Callable[[list[Any]], None]
 
 
 class EventBus:
@@ -41,18 +42,36 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._batch_handlers: dict[str, list[BatchHandler]] = defaultdict(list)
 
     def subscribe(self, name: str, handler: Handler) -> None:
         """Call ``handler(payload)`` for every event ``name`` published from now on."""
         self._handlers[name].append(handler)
 
+    def subscribe_batch(self, name: str, handler: BatchHandler) -> None:
+        """Call ``handler(payloads)`` once for each batch of ``name`` published, so a
+        subscriber that writes can write a harvest's thousands of events at once."""
+        self._batch_handlers[name].append(handler)
+
     def publish(self, name: str, payload: Any) -> None:
         """Deliver ``payload`` to every subscriber of ``name``."""
+        self.publish_batch(name, [payload])
+
+    def publish_batch(self, name: str, payloads: Sequence[Any]) -> None:
+        """Deliver each of ``payloads`` to every subscriber, and all of them at once to
+        every batch subscriber of ``name``."""
         for handler in list(self._handlers.get(name, ())):
-            try:
-                handler(payload)
-            except Exception:
-                log.exception("subscriber %r of %s failed", handler, name)
+            for payload in payloads:
+                self._call(name, handler, payload)
+        for batch_handler in list(self._batch_handlers.get(name, ())):
+            self._call(name, batch_handler, list(payloads))
+
+    @staticmethod
+    def _call(name: str, handler: Callable[[Any], None], payload: Any) -> None:
+        try:
+            handler(payload)
+        except Exception:
+            log.exception("subscriber %r of %s failed", handler, name)
 
 
 def build_event_bus(make_session: Callable[[], Session] | None = None) -> EventBus:
@@ -63,5 +82,5 @@ def build_event_bus(make_session: Callable[[], Session] | None = None) -> EventB
         # Imported here: the logbook builds on the catalogue, which publishes events.
         from fairbeam.logbook.notify import dataset_registered_handler
 
-        bus.subscribe(DATASET_REGISTERED, dataset_registered_handler(make_session))
+        bus.subscribe_batch(DATASET_REGISTERED, dataset_registered_handler(make_session))
     return bus

@@ -19,7 +19,8 @@ def announce_registered(
     source: str,
     actor: str | None,
 ) -> None:
-    """Publish a "dataset registered" event for each result (call after the commit)."""
+    """Publish a "dataset registered" event for each result, as one batch (call after
+    the commit)."""
     if events is None or not results:
         return
     created = {r.id: r.created for r in results}
@@ -28,9 +29,9 @@ def announce_registered(
         .where(Dataset.id.in_(sorted(created)))
         .order_by(Dataset.id)
     ).all()
-    for dataset_id, investigation_id, instrument_id, location in rows:
-        events.publish(
-            DATASET_REGISTERED,
+    events.publish_batch(
+        DATASET_REGISTERED,
+        [
             DatasetRegistered(
                 dataset_id=dataset_id,
                 investigation_id=investigation_id,
@@ -39,5 +40,7 @@ def announce_registered(
                 created=created[dataset_id],
                 source=source,
                 actor=actor,
-            ),
-        )
+            )
+            for dataset_id, investigation_id, instrument_id, location in rows
+        ],
+    )

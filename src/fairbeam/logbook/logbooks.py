@@ -126,11 +126,15 @@ def attachment_out(attachment: LogbookAttachment) -> AttachmentOut:
     )
 
 
-def events_out(session: Session, events: Sequence[LogbookEvent]) -> list[EventOut]:
-    """Events as the API shows them, with their attachments (one query for all)."""
+def events_out(
+    session: Session, events: Sequence[LogbookEvent], names: dict[int, str] | None = None
+) -> list[EventOut]:
+    """Events as the API shows them, with their attachments (one query for all);
+    ``names`` of their beamlines by id when the caller knows them."""
     if not events:
         return []
-    names = instrument_names(session)
+    if names is None:
+        names = instrument_names(session)
     attached: dict[int, list[AttachmentOut]] = defaultdict(list)
     for attachment in session.scalars(
         select(LogbookAttachment)

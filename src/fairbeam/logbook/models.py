@@ -88,7 +88,7 @@ class LogbookEvent(Base):
     __table_args__ = (
         UniqueConstraint("logbook_id", "sequence", name="uq_logbook_event_sequence"),
         UniqueConstraint("logbook_id", "idempotency_key", name="uq_logbook_event_idempotency"),
-        Index("ix_logbook_event_logbook_created", "logbook_id", "created"),
+        Index("ix_logbook_event_logbook_created", "logbook_id", "created", "sequence"),
         Index("ix_logbook_event_dataset", "dataset_id"),
     )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, select, text
+from sqlalchemy import ColumnElement, Integer, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_read_logbook, logbook_event_filter
@@ -14,8 +14,8 @@ from fairbeam.catalogue.bulk import dialect_name
 from fairbeam.catalogue.models import Investigation
 from fairbeam.catalogue.search import words_of
 from fairbeam.errors import InvalidInput
-from fairbeam.logbook.logbooks import events_out, find_logbook, resolve_target
-from fairbeam.logbook.models import Category, EventType, LogbookEvent, LogbookTag
+from fairbeam.logbook.logbooks import Target, events_out, find_logbook, resolve_target
+from fairbeam.logbook.models import Category, EventType, Logbook, LogbookEvent, LogbookTag
 from fairbeam.logbook.schemas import EventPage
 from fairbeam.pagination import BAD_CURSOR, decode_cursor, encode_cursor
 
@@ -62,19 +62,27 @@ def text_clause(session: Session, query: str, logbook_id: int | None) -> Any:
 
 def _conditions(
     session: Session, principal: Principal, filters: EventFilters
-) -> tuple[list[Any], bool] | None:
-    """The WHERE clauses, and whether they name one logbook; None for an empty logbook."""
+) -> tuple[list[Any], Target | None] | None:
+    """The WHERE clauses, and the one logbook they name; None for an empty logbook."""
     _choice("type", filters.type, EventType)
     _choice("category", filters.category, Category)
     clauses: list[Any] = [LogbookEvent.deleted.is_(False)]
     logbook_id = None
+    target = None
     if filters.investigation is not None or filters.instrument is not None:
         target = resolve_target(session, filters.investigation, filters.instrument)
         check_read_logbook(principal, target.investigation, target.instrument_id, target.what)
-        logbook_id = find_logbook(session, target)
-        if logbook_id is None:
-            return None
-        clauses.append(LogbookEvent.logbook_id == logbook_id)
+        if filters.q:
+            # SQLite's text index is searched by logbook id, so look it up first.
+            logbook_id = find_logbook(session, target)
+            if logbook_id is None:
+                return None
+            clauses.append(LogbookEvent.logbook_id == logbook_id)
+        else:
+            # A subquery rather than a round trip; the index on (logbook, sequence)
+            # still serves the page.
+            row = select(Logbook.id).where(Logbook.key == target.key).scalar_subquery()
+            clauses.append(LogbookEvent.logbook_id == row)
     else:
         clauses.append(
             logbook_event_filter(
@@ -98,7 +106,7 @@ def _conditions(
         found = text_clause(session, filters.q, logbook_id)
         if found is not None:
             clauses.append(found)
-    return clauses, logbook_id is not None
+    return clauses, target
 
 
 def _base(clauses: list[Any], one_logbook: bool) -> Select[Any]:
@@ -113,7 +121,7 @@ def _walk(
     query: Select[Any],
     key: Any,
     descending: bool,
-    start: int | None,
+    start: Any,
     limit: int,
     inclusive: bool = False,
 ) -> tuple[list[LogbookEvent], bool]:
@@ -147,20 +155,23 @@ def list_events(
     found = _conditions(session, principal, filters)
     if found is None:
         return EventPage(items=[])
-    clauses, one_logbook = found
+    clauses, target = found
+    one_logbook = target is not None
+    # One logbook's events all name its beamline, so no need to look names up.
+    names = None if target is None else {target.instrument_id: target.instrument_name}
     query = _base(clauses, one_logbook)
     # One logbook pages by its sequence numbers; several by id, which follows them.
     key = LogbookEvent.sequence if one_logbook else LogbookEvent.id
     name = "sequence" if one_logbook else "id"
     descending = order == "desc"
     if around is not None:
-        return _around(session, query, key, name, descending, around, limit)
+        return _around(session, query, key, name, descending, around, limit, names)
     direction, start = _read_cursor(cursor)
     backwards = direction == "p"
     rows, more = _walk(session, query, key, descending != backwards, start, limit)
     if backwards:
         rows.reverse()
-    items = events_out(session, rows)
+    items = events_out(session, rows, names)
     if not rows:
         return EventPage(items=items)
     first, last = getattr(rows[0], name), getattr(rows[-1], name)
@@ -190,26 +201,30 @@ def _around(
     descending: bool,
     moment: datetime,
     limit: int,
+    names: dict[int, str] | None,
 ) -> EventPage:
     """The page around the first event at or after ``moment`` (the last one when none is)."""
-    anchor = session.scalar(
+    # The anchor is a subquery of both walks rather than a round trip of its own.
+    first_after = (
         query.with_only_columns(key)
         .where(LogbookEvent.created >= moment)
         .order_by(LogbookEvent.created, key)
         .limit(1)
     )
-    if anchor is None:
-        anchor = session.scalar(query.with_only_columns(key).order_by(key.desc()).limit(1))
-    if anchor is None:
-        return EventPage(items=[])
+    last = query.with_only_columns(key).order_by(key.desc()).limit(1)
+    anchor = func.coalesce(
+        first_after.correlate(None).scalar_subquery(), last.correlate(None).scalar_subquery()
+    )
     before, more_before = _walk(session, query, key, not descending, anchor, limit // 2)
     before.reverse()
     after, more_after = _walk(
         session, query, key, descending, anchor, limit - len(before), inclusive=True
     )
     rows = before + after
+    if not rows:
+        return EventPage(items=[])
     return EventPage(
-        items=events_out(session, rows),
+        items=events_out(session, rows, names),
         next=encode_cursor(["n", getattr(rows[-1], name)]) if more_after else None,
         previous=encode_cursor(["p", getattr(rows[0], name)]) if more_before else None,
     )

@@ -34,6 +34,7 @@ from fairbeam.logbook.models import (
     LogbookTag,
     event_columns,
 )
+from fairbeam.logbook.rows import insert_events, insert_tags
 from fairbeam.logbook.sanitise import plain_text, render
 from fairbeam.logbook.schemas import EventEdit, EventIn, Posted
 
@@ -185,17 +186,14 @@ def write_drafts(session: Session, drafts: list[Draft], author_id: int | None) -
     if rows:
         for row in rows:
             row["updated"] = now
-        ids = session.execute(
-            insert(LogbookEvent).returning(LogbookEvent.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        tags: list[dict[str, Any]] = []
+        ids = insert_events(session, rows)
+        tags: list[tuple[int, str]] = []
         for event_id, row, index in zip(ids, rows, owners, strict=True):
             results[index] = Posted(
                 id=event_id, sequence=row["sequence"], logbook=drafts[index].key, created=True
             )
-            tags.extend({"event_id": event_id, "tag": tag} for tag in drafts[index].tags)
-        if tags:
-            session.execute(insert(LogbookTag), tags)
+            tags.extend((event_id, tag) for tag in drafts[index].tags)
+        insert_tags(session, tags)
     for index, twin in twin_of.items():
         results[index] = results[twin].model_copy(update={"created": False})
     return [results[index] for index in range(len(drafts))]
