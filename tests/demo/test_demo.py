@@ -205,3 +205,23 @@ def test_demo_refuses_taken_usernames(session: Session, settings: Settings) -> N
         build_demo(session, settings, Size.small)
     session.rollback()
     assert _count(session, Instrument) == 0
+
+
+def test_demo_logbooks_hold_the_sessions(built: DemoSummary, http: httpx.Client) -> None:
+    assert built.logbook_events > built.investigations * 3
+    login = http.post(
+        "/api/auth/login", json={"username": "dmorel", "password": demo_password("dmorel")}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    code = http.get("/api/investigations", params={"limit": 1}, headers=headers).json()["items"][0][
+        "code"
+    ]
+    events = http.get(
+        "/api/logbook/events", params={"investigation": code, "limit": 1000}, headers=headers
+    ).json()["items"]
+    kinds = {(e["type"], e["category"]) for e in events}
+    assert ("annotation", "comment") in kinds
+    assert ("notification", "commandLine") in kinds
+    assert ("notification", "error") in kinds
+    sequences = sorted(e["sequence"] for e in events)
+    assert sequences == list(range(1, len(events) + 1))

@@ -37,6 +37,7 @@ from fairbeam.demo.facility import (
     Person,
     orcid,
 )
+from fairbeam.demo.logbook import write_logbook
 from fairbeam.demo.nexus import master_name, write_master
 from fairbeam.demo.plan import DatasetPlan, InvestigationPlan, Size, plan_facility
 from fairbeam.errors import Conflict
@@ -75,6 +76,7 @@ class DemoSummary:
     volume_bytes: int = 0
     nexus_files: int = 0
     nexus_bytes: int = 0
+    logbook_events: int = 0
     accounts: list[Account] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -307,6 +309,7 @@ def build_demo(
     for plan in plans:
         _create_investigation(session, manager, plan)
         _register(session, software[plan.beamline.name], plan, settings, names, summary)
+        summary.logbook_events += write_logbook(session, software[plan.beamline.name], plan)
         summary.investigations += 1
         released = plan.release_date is not None and plan.release_date <= today
         summary.released += released
