@@ -15,15 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue_world import FIRST_DAY, LAST_DAY, SAMPLES, Facility
 from fairbeam.access.policy import ANONYMOUS, Principal
+from fairbeam.catalogue.datasets import DatasetFilters, list_datasets, list_files
 from fairbeam.catalogue.facets import dataset_facets
 from fairbeam.catalogue.models import Datafile, Dataset, Participant
-from fairbeam.catalogue.service import (
-    DatasetFilters,
-    InvestigationFilters,
-    list_datasets,
-    list_files,
-    list_investigations,
-)
+from fairbeam.catalogue.service import InvestigationFilters, list_investigations
 from fairbeam.pagination import encode_cursor
 
 PAGE = 50

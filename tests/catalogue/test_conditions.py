@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
 from fairbeam.catalogue.conditions import parse_condition
-from fairbeam.catalogue.service import DatasetFilters, list_datasets
+from fairbeam.catalogue.datasets import DatasetFilters, list_datasets
 from fairbeam.errors import InvalidInput
 from tests.catalogue.conftest import register
 

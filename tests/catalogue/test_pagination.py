@@ -11,14 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal
+from fairbeam.catalogue.datasets import DATASET_SORTS, DatasetFilters, list_datasets, list_files
 from fairbeam.catalogue.models import Instrument, Investigation
 from fairbeam.catalogue.service import (
-    DATASET_SORTS,
     INVESTIGATION_SORTS,
-    DatasetFilters,
     InvestigationFilters,
-    list_datasets,
-    list_files,
     list_investigations,
 )
 from tests.catalogue.conftest import register

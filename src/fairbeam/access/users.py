@@ -13,7 +13,7 @@ from fairbeam.access.schemas import AccountOut
 from fairbeam.catalogue.models import Instrument
 from fairbeam.catalogue.schemas import Page
 from fairbeam.catalogue.search import like_pattern
-from fairbeam.catalogue.service import _paginate
+from fairbeam.catalogue.service import paginate
 from fairbeam.errors import InvalidInput
 
 
@@ -40,7 +40,7 @@ def list_users(
                 func.lower(User.full_name).like(pattern, escape="\\"),
             )
         )
-    rows, next_cursor = _paginate(session, query, User, (("username", "id"), False), limit, cursor)
+    rows, next_cursor = paginate(session, query, User, (("username", "id"), False), limit, cursor)
     instruments: dict[int, list[str]] = defaultdict(list)
     if rows:
         bound = session.execute(

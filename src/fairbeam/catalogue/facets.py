@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, data_filter, dataset_filter
 from fairbeam.catalogue.conditions import condition_clause
+from fairbeam.catalogue.datasets import DatasetFilters, split_dataset_clauses
 from fairbeam.catalogue.models import Dataset, DatasetSummary, Instrument, Investigation
 from fairbeam.catalogue.schemas import FacetCount, Facets, row_id
 from fairbeam.catalogue.search import year_of
-from fairbeam.catalogue.service import DatasetFilters, get_instrument, split_dataset_clauses
+from fairbeam.catalogue.service import get_instrument
 
 
 def _summary_answers(filters: DatasetFilters) -> bool:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep
-from fairbeam.catalogue import service
+from fairbeam.catalogue import datasets, service
 from fairbeam.catalogue.announce import announce_registered
+from fairbeam.catalogue.datasets import DatasetFilters
 from fairbeam.catalogue.facets import dataset_facets
 from fairbeam.catalogue.registration import register_datasets
 from fairbeam.catalogue.samples import list_samples
@@ -28,7 +29,7 @@ from fairbeam.catalogue.schemas import (
     Page,
     Registered,
 )
-from fairbeam.catalogue.service import DatasetFilters, InvestigationFilters
+from fairbeam.catalogue.service import InvestigationFilters
 from fairbeam.errors import Conflict
 
 router = APIRouter(tags=["catalogue"])
@@ -138,7 +139,7 @@ def get_datasets(
     cursor: Cursor = None,
 ) -> Page[DatasetOut]:
     """Datasets the caller may see, filtered; `param` takes conditions with units."""
-    return service.list_datasets(session, principal, filters, sort, limit, cursor)
+    return datasets.list_datasets(session, principal, filters, sort, limit, cursor)
 
 
 @router.get("/datasets/facets", response_model=Facets)
@@ -152,7 +153,7 @@ def get_dataset_facets(
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut)
 def get_dataset(dataset_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DatasetOut:
     """One dataset with its parameters, sample and provenance."""
-    return service.datasets_out(session, [service.get_dataset(session, principal, dataset_id)])[0]
+    return datasets.datasets_out(session, [datasets.get_dataset(session, principal, dataset_id)])[0]
 
 
 def _register(
@@ -190,7 +191,7 @@ def post_dataset(
     (result,) = _register(request, session, principal, [body])
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return service.datasets_out(session, [service.get_dataset(session, principal, result.id)])[0]
+    return datasets.datasets_out(session, [datasets.get_dataset(session, principal, result.id)])[0]
 
 
 @router.post("/datasets/batch", response_model=list[Registered])
@@ -210,13 +211,13 @@ def get_dataset_files(
     cursor: Cursor = None,
 ) -> Page[DatafileOut]:
     """A dataset's files, by path."""
-    return service.list_files(session, principal, dataset_id, limit, cursor)
+    return datasets.list_files(session, principal, dataset_id, limit, cursor)
 
 
 @router.get("/files/{file_id}", response_model=DatafileOut)
 def get_file(file_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> DatafileOut:
     """One file's record."""
-    f = service.get_file(session, principal, file_id)
+    f = datasets.get_file(session, principal, file_id)
     return DatafileOut(
         id=f.id, dataset=f.dataset_id, path=f.path, size=f.size, checksum=f.checksum, tier=f.tier
     )

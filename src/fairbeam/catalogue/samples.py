@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from fairbeam.access.policy import Principal, check_data
 from fairbeam.catalogue.models import Dataset, Sample
 from fairbeam.catalogue.schemas import InvestigationSampleOut, Page
-from fairbeam.catalogue.service import _paginate, get_investigation
+from fairbeam.catalogue.service import get_investigation, paginate
 
 
 def list_samples(
@@ -18,7 +18,7 @@ def list_samples(
     investigation = get_investigation(session, ref)
     check_data(principal, investigation, f"investigation {ref}")
     query = select(Sample).where(Sample.investigation_id == investigation.id)
-    rows, next_cursor = _paginate(session, query, Sample, (("name", "id"), False), limit, cursor)
+    rows, next_cursor = paginate(session, query, Sample, (("name", "id"), False), limit, cursor)
     ids = [sample.id for sample in rows]
     counts = session.execute(
         select(Dataset.sample_id, func.count())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
 from fairbeam.access.policy import Principal, check_download
-from fairbeam.catalogue.service import locate_file
+from fairbeam.catalogue.datasets import locate_file
 from fairbeam.config import Settings
 from fairbeam.storage.paths import file_at
 from fairbeam.transfer.ranges import (

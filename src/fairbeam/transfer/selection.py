@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_data, check_download, dataset_filter
+from fairbeam.catalogue.datasets import get_dataset
 from fairbeam.catalogue.models import Datafile, Dataset, Investigation
-from fairbeam.catalogue.service import get_dataset, get_investigation
+from fairbeam.catalogue.service import get_investigation
 from fairbeam.config import Settings
 from fairbeam.errors import Conflict
 from fairbeam.storage.paths import dataset_folder, servable_roots

@@ -16,7 +16,7 @@ from fastapi import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairbeam.access.service import authenticate
-from fairbeam.catalogue.service import locate_file
+from fairbeam.catalogue.datasets import locate_file
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput
 from fairbeam.storage.paths import file_at, servable_roots
