@@ -140,7 +140,7 @@ def test_a_batch_with_one_bad_item_writes_nothing(
     assert row_counts(engine) == before
 
 
-@pytest.mark.parametrize("step", ["_apply", "_link_inputs"])
+@pytest.mark.parametrize("step", ["apply_counts", "_link_inputs"])
 def test_a_failure_after_the_rows_are_written_leaves_nothing(
     step: str,
     http: httpx.Client,

@@ -42,7 +42,7 @@ from fairbeam.catalogue.schemas import (
     row_id,
 )
 from fairbeam.catalogue.search import dataset_text_clause
-from fairbeam.catalogue.service import get_instrument, get_investigation, sort_key
+from fairbeam.catalogue.service import get_instrument, get_investigation, paginate, sort_key
 from fairbeam.db.base import as_utc
 from fairbeam.errors import InvalidInput, NotFound
 from fairbeam.pagination import after, decode_cursor, encode_cursor
@@ -308,12 +308,9 @@ def list_files(
 ) -> Page[DatafileOut]:
     """A dataset's files by path, a page at a time (a dataset may hold 200,000)."""
     get_dataset(session, principal, dataset_id)
+    # A path is unique within its dataset, so it alone orders the pages.
     query = select(Datafile).where(Datafile.dataset_id == dataset_id)
-    if cursor:
-        (last_path,) = decode_cursor(cursor, 1)
-        query = query.where(Datafile.path > str(last_path))
-    rows = list(session.scalars(query.order_by(Datafile.path).limit(limit + 1)))
-    next_cursor = encode_cursor([rows[limit - 1].path]) if len(rows) > limit else None
+    rows, next_cursor = paginate(session, query, Datafile, (("path",), False), limit, cursor)
     return Page(
         items=[
             DatafileOut(
@@ -324,7 +321,7 @@ def list_files(
                 checksum=f.checksum,
                 tier=f.tier,
             )
-            for f in rows[:limit]
+            for f in rows
         ],
         next=next_cursor,
     )

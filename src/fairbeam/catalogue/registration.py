@@ -9,35 +9,30 @@ instead of making a second one.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy import Table, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_register, dataset_filter
 from fairbeam.audit.service import record
 from fairbeam.catalogue.bulk import copy_rows, insert_with_new_ids, upsert_insert
+from fairbeam.catalogue.counters import Plan, apply_counts
 from fairbeam.catalogue.models import (
     Datafile,
     Dataset,
     DatasetInput,
     DatasetParameter,
-    DatasetSummary,
-    Instrument,
     Investigation,
-    ParameterType,
-    Sample,
 )
+from fairbeam.catalogue.resolver import LOOKUP_CHUNK, Resolver
 from fairbeam.catalogue.schemas import DatasetIn, ParameterIn, Registered, SampleIn
 from fairbeam.catalogue.units import NormalisedValue, normalise
 from fairbeam.db.base import as_utc, utcnow
 from fairbeam.errors import InvalidInput
 
-SummaryKey = tuple[int, str, int, int, str]  # investigation, technique, year, month, type
 PARAMETER_COLUMNS = (
     "dataset_id",
     "type_id",
@@ -65,38 +60,7 @@ DATASET_COLUMNS = (
     "parameter_count",
     "created",
 )
-# Keys per query when looking up existing datasets (bound parameters stay well under
-# SQLite's limit).
-LOOKUP_CHUNK = 500
 SEARCH_TEXT_LIMIT = 4000
-
-
-@dataclass
-class _Totals:
-    datasets: int = 0
-    files: int = 0
-    volume: int = 0
-
-    def add(self, datasets: int, files: int, volume: int) -> None:
-        self.datasets += datasets
-        self.files += files
-        self.volume += volume
-
-
-@dataclass
-class _Plan:
-    """What one batch changes in the counters, applied at the end in a fixed order."""
-
-    summary: dict[tuple[SummaryKey, int], _Totals] = field(
-        default_factory=lambda: defaultdict(_Totals)
-    )
-    investigations: dict[int, _Totals] = field(default_factory=lambda: defaultdict(_Totals))
-
-    def count(
-        self, key: SummaryKey, instrument_id: int, datasets: int, files: int, volume: int
-    ) -> None:
-        self.summary[(key, instrument_id)].add(datasets, files, volume)
-        self.investigations[key[0]].add(datasets, files, volume)
 
 
 def _parameter(raw: ParameterIn | Any) -> tuple[Any, str | None]:
@@ -125,144 +89,11 @@ def _search_text(item: DatasetIn, code: str, params: dict[str, NormalisedValue])
     return " ".join(word for word in words if word)[:SEARCH_TEXT_LIMIT]
 
 
-class _Resolver:
-    """Finds investigations, instruments, samples and parameter types, creating the
-    ones registration may create; caches what it found for the batch."""
-
-    def __init__(self, session: Session, principal: Principal) -> None:
-        self.session = session
-        self.principal = principal
-        self.instruments: dict[str, Instrument] = {}
-        self.investigations: dict[tuple[str, str | None], Investigation] = {}
-        self.by_code: dict[str, list[Investigation]] = {}
-
-    def prefetch(self, items: list[DatasetIn]) -> None:
-        """Read every investigation the batch names in one query, not one per code."""
-        codes = sorted({item.investigation for item in items} - set(self.by_code))
-        for code in codes:
-            self.by_code[code] = []
-        for start in range(0, len(codes), LOOKUP_CHUNK):
-            chunk = codes[start : start + LOOKUP_CHUNK]
-            for found in self.session.scalars(
-                select(Investigation).where(Investigation.code.in_(chunk))
-            ):
-                self.by_code[found.code].append(found)
-
-    def instrument(self, name: str) -> Instrument:
-        if name not in self.instruments:
-            found = self.session.scalar(select(Instrument).where(Instrument.name == name))
-            if found is None:
-                raise InvalidInput(f"instrument {name!r} does not exist")
-            self.instruments[name] = found
-        return self.instruments[name]
-
-    def investigation(self, item: DatasetIn, start: datetime) -> Investigation:
-        key = (item.investigation, item.instrument)
-        if key in self.investigations:
-            return self.investigations[key]
-        if item.investigation not in self.by_code:
-            self.prefetch([item])
-        wanted = None if item.instrument is None else self.instrument(item.instrument).id
-        candidates = sorted(
-            (
-                c
-                for c in self.by_code[item.investigation]
-                if wanted is None or c.instrument_id == wanted
-            ),
-            key=lambda c: c.start,
-            reverse=True,
-        )
-        during = [c for c in candidates if c.start <= start and (c.end is None or start <= c.end)]
-        if during or candidates:
-            chosen = (during or candidates)[0]
-        elif item.instrument is None:
-            raise InvalidInput(
-                f"investigation {item.investigation!r} does not exist; create it first "
-                "or name the `instrument` so a placeholder can be made"
-            )
-        elif self.by_code[item.investigation]:
-            # A placeholder would clash with the existing proposal of that code.
-            elsewhere = sorted({c.instrument.name for c in self.by_code[item.investigation]})
-            raise InvalidInput(
-                f"investigation {item.investigation!r} is on {', '.join(elsewhere)}, "
-                f"not on instrument {item.instrument!r}"
-            )
-        else:
-            chosen = self._placeholder(item, start)
-        self.investigations[key] = chosen
-        return chosen
-
-    def _placeholder(self, item: DatasetIn, start: datetime) -> Investigation:
-        # Data is never dropped for an unknown proposal: it waits, flagged for the
-        # data manager, under an investigation made from what the software said.
-        assert item.instrument is not None
-        instrument = self.instrument(item.instrument)
-        check_register(self.principal, instrument.id, instrument.name)
-        placeholder = Investigation(
-            code=item.investigation,
-            title=f"Unknown proposal {item.investigation}",
-            instrument_id=instrument.id,
-            start=start,
-            placeholder=True,
-        )
-        self.session.add(placeholder)
-        self.session.flush()
-        record(
-            self.session,
-            "investigation.placeholder",
-            "investigation",
-            placeholder.id,
-            actor_id=self.principal.user_id,
-            actor=self.principal.username or "system",
-            code=item.investigation,
-        )
-        return placeholder
-
-    def samples(
-        self, wanted: set[tuple[int, str]], details: dict[tuple[int, str], SampleIn]
-    ) -> dict[tuple[int, str], int]:
-        if not wanted:
-            return {}
-        rows = [
-            {
-                "investigation_id": inv,
-                "name": name,
-                "chemical_formula": details[(inv, name)].chemical_formula,
-                "description": details[(inv, name)].description,
-            }
-            for inv, name in sorted(wanted)
-        ]
-        statement = upsert_insert(self.session, Sample.__table__).on_conflict_do_nothing()
-        self.session.execute(statement, rows)
-        found = self.session.execute(
-            select(Sample.investigation_id, Sample.name, Sample.id).where(
-                tuple_(Sample.investigation_id, Sample.name).in_(sorted(wanted))
-            )
-        )
-        return {(inv, name): sample_id for inv, name, sample_id in found}
-
-    def parameter_types(self, first_units: dict[str, NormalisedValue]) -> dict[str, int]:
-        if not first_units:
-            return {}
-        rows = [
-            {"name": name, "unit": value.unit, "si_unit": value.si_unit, "description": ""}
-            for name, value in sorted(first_units.items())
-        ]
-        statement = upsert_insert(self.session, ParameterType.__table__).on_conflict_do_nothing()
-        self.session.execute(statement, rows)
-        found = self.session.execute(
-            select(ParameterType.name, ParameterType.id).where(
-                ParameterType.name.in_(sorted(first_units))
-            )
-        )
-        return {name: type_id for name, type_id in found}
-
-
 def register_datasets(
     session: Session, principal: Principal, items: list[DatasetIn]
 ) -> list[Registered]:
     """Register or update datasets with their samples, parameters, files and inputs."""
-    resolver = _Resolver(session, principal)
+    resolver = Resolver(session, principal)
     resolver.prefetch(items)
     now = utcnow()
     prepared = []
@@ -296,7 +127,7 @@ def register_datasets(
     sample_ids = resolver.samples(set(sample_details), sample_details)
     type_ids = resolver.parameter_types(first_units)
 
-    plan = _Plan()
+    plan = Plan()
     new_rows: list[tuple[Any, ...]] = []
     new_items = []
     results: list[Registered | None] = []
@@ -364,7 +195,7 @@ def register_datasets(
     _link_inputs(
         session, [(r.id, item.inputs) for r, item in zip(results, items, strict=True) if r]
     )
-    _apply(session, plan)
+    apply_counts(session, plan)
     return [r for r in results if r is not None]
 
 
@@ -444,7 +275,7 @@ def _write_children(
 def _update_dataset(
     session: Session,
     principal: Principal,
-    plan: _Plan,
+    plan: Plan,
     dataset: Dataset,
     values: dict[str, Any],
     item: DatasetIn,
@@ -565,53 +396,3 @@ def _link_inputs(session: Session, links: Iterable[tuple[int, list[int]]]) -> No
     if rows:
         statement = upsert_insert(session, DatasetInput.__table__).on_conflict_do_nothing()
         session.execute(statement, rows)
-
-
-def _apply(session: Session, plan: _Plan) -> None:
-    # Fixed order, so concurrent batches take row locks in the same order.
-    rows = [
-        {
-            "investigation_id": key[0],
-            "technique": key[1],
-            "year": key[2],
-            "month": key[3],
-            "type": key[4],
-            "instrument_id": instrument_id,
-            "datasets": t.datasets,
-            "files": t.files,
-            "volume_bytes": t.volume,
-        }
-        for (key, instrument_id), t in sorted(plan.summary.items())
-        if t.datasets or t.files or t.volume
-    ]
-    if rows:
-        statement = upsert_insert(session, DatasetSummary.__table__)
-        table = DatasetSummary.__table__.c
-        statement = statement.on_conflict_do_update(
-            index_elements=["investigation_id", "technique", "year", "month", "type"],
-            set_={
-                "datasets": table.datasets + statement.excluded.datasets,
-                "files": table.files + statement.excluded.files,
-                "volume_bytes": table.volume_bytes + statement.excluded.volume_bytes,
-            },
-        )
-        session.execute(statement, rows)
-    changes = [
-        {"fb_id": key, "fb_datasets": t.datasets, "fb_files": t.files, "fb_volume": t.volume}
-        for key, t in sorted(plan.investigations.items())
-        if t.datasets or t.files or t.volume
-    ]
-    if changes:
-        # One executemany (pipelined by the driver), not one round trip per investigation.
-        investigations = cast(Table, Investigation.__table__)
-        table = investigations.c
-        session.connection().execute(
-            update(investigations)
-            .where(table.id == bindparam("fb_id"))
-            .values(
-                dataset_count=table.dataset_count + bindparam("fb_datasets"),
-                file_count=table.file_count + bindparam("fb_files"),
-                volume_bytes=table.volume_bytes + bindparam("fb_volume"),
-            ),
-            changes,
-        )

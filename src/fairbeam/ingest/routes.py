@@ -11,11 +11,11 @@ from sqlalchemy import select
 from fairbeam.access.policy import require_manager, require_registrar
 from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, SessionDep, SettingsDep
 from fairbeam.catalogue.schemas import Page
+from fairbeam.catalogue.service import paginate
 from fairbeam.ingest.build import Hints
 from fairbeam.ingest.models import HarvestProblem
 from fairbeam.ingest.schemas import IngestIn, IngestOut, OutcomeOut, ProblemOut
 from fairbeam.ingest.service import Harvester, check_under_roots
-from fairbeam.pagination import after, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["harvest"])
 
@@ -49,17 +49,8 @@ def get_ingest_problems(
 ) -> Page[ProblemOut]:
     """What harvest could not read, or read with a problem, newest first (managers)."""
     require_manager(principal)
-    query = select(HarvestProblem)
-    columns = [HarvestProblem.at, HarvestProblem.id]
-    if cursor:
-        query = query.where(after(columns, decode_cursor(cursor, 2), descending=True))
-    rows = list(
-        session.scalars(
-            query.order_by(HarvestProblem.at.desc(), HarvestProblem.id.desc()).limit(limit + 1)
-        )
-    )
-    next_cursor = (
-        encode_cursor([rows[limit - 1].at, rows[limit - 1].id]) if len(rows) > limit else None
+    rows, next_cursor = paginate(
+        session, select(HarvestProblem), HarvestProblem, (("at", "id"), True), limit, cursor
     )
     return Page(
         items=[
@@ -71,7 +62,7 @@ def get_ingest_problems(
                 message=p.message,
                 dataset_id=p.dataset_id,
             )
-            for p in rows[:limit]
+            for p in rows
         ],
         next=next_cursor,
     )
