@@ -86,6 +86,8 @@ class Investigation(Base):
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     release_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the policy pass released it (made its DOI findable); None while closed.
+    released: Mapped[datetime | None] = mapped_column(UTCDateTime)
     doi: Mapped[str | None] = mapped_column(String(200), unique=True)
     proposal_type: Mapped[str] = mapped_column(String(40), default="standard")
     placeholder: Mapped[bool] = mapped_column(default=False)
@@ -146,6 +148,8 @@ class Dataset(Base):
         Index("ix_dataset_instrument_start_id", "instrument_id", "start", "id"),
         Index("ix_dataset_investigation_start_id", "investigation_id", "start", "id"),
         Index("ix_dataset_sample", "sample_id"),
+        # The policy pass finds datasets due for archive or deletion by state and age.
+        Index("ix_dataset_storage_state_start", "storage_state", "start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +168,10 @@ class Dataset(Base):
     parameter_count: Mapped[int] = mapped_column(Integer, default=0)
     # Words the text search looks in: names, sample, technique, text parameters.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # online, archived, restoring or deleted (policy.models.StorageState).
+    storage_state: Mapped[str] = mapped_column(
+        String(20), default="online", server_default="online"
+    )
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     investigation: Mapped[Investigation] = relationship(lazy="joined")

@@ -100,12 +100,46 @@ class Settings(BaseSettings):
     logbook_poll_seconds: float = Field(
         default=0.5, gt=0, description="How often a live logbook stream looks for new events."
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address the public reaches the portal at; DOIs resolve to pages under it.",
+    )
+    embargo_years: int = Field(
+        default=3, ge=0, le=100, description="Years data stays closed after an investigation ends."
+    )
+    online_days: int = Field(
+        default=90, ge=0, description="Days raw data stays on disk before it goes to the archive."
+    )
+    retention_years: int = Field(
+        default=10, ge=0, description="Years raw data is kept in the archive, then deleted."
+    )
+    not_kept_proposal_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["industrial"],
+        description="Proposal types whose data is not kept (comma-separated).",
+    )
+    open_data_needs_login: bool = Field(
+        default=True, description="Downloading open data needs a registered identity."
+    )
+    policy_interval_hours: float = Field(
+        default=24.0, ge=0, description="How often `fairbeam serve` runs a policy pass (0: never)."
+    )
+    doi_prefix: str = Field(
+        default="10.5072",
+        pattern=r"^10\.\d{4,9}$",
+        description="The facility's DOI prefix (10.5072 is DataCite's test prefix).",
+    )
+    datacite_url: str = Field(
+        default="",
+        description="DataCite's REST API (https://api.datacite.org); empty keeps DOIs locally.",
+    )
+    datacite_username: str = Field(default="", description="DataCite repository id.")
+    datacite_password: str = Field(default="", description="DataCite repository password.")
     portal_dir: Path = Field(
         default_factory=_default_portal_dir,
         description="Folder of the built web portal (`npm run build` in frontend/).",
     )
 
-    @field_validator("data_roots", mode="before")
+    @field_validator("data_roots", "not_kept_proposal_types", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -25,9 +25,19 @@ from fairbeam.logbook.models import (
     LogbookEventVersion,
     LogbookTag,
 )
+from fairbeam.policy.models import (
+    ArchiveBundle,
+    Doi,
+    DoiCollection,
+    DoiCollectionDataset,
+    EmbargoExtension,
+    PolicyPass,
+    RestoreRequest,
+)
 
 __all__ = [
     "ApiToken",
+    "ArchiveBundle",
     "AuditRecord",
     "Base",
     "Datafile",
@@ -35,6 +45,10 @@ __all__ = [
     "DatasetInput",
     "DatasetParameter",
     "DatasetSummary",
+    "Doi",
+    "DoiCollection",
+    "DoiCollectionDataset",
+    "EmbargoExtension",
     "Facility",
     "Group",
     "GroupMember",
@@ -51,6 +65,8 @@ __all__ = [
     "LogbookTag",
     "ParameterType",
     "Participant",
+    "PolicyPass",
+    "RestoreRequest",
     "Sample",
     "User",
 ]

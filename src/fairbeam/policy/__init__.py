@@ -1,0 +1,1 @@
+"""The data policy: embargo and release, DOIs, archive and restore, retention."""
