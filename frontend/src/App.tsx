@@ -13,6 +13,8 @@ import { NotFoundPage } from './pages/NotFound';
 import { SearchPage } from './pages/Search';
 import { ManagerIndex, ManagerLayout, ProposalsPanel } from './pages/manager/Manager';
 import { UsersPanel } from './pages/manager/Users';
+import { AuditPanel } from './pages/manager/Audit';
+import { PolicyPanel } from './pages/manager/Policy';
 
 // Charts bring their own library: loaded only when a manager opens the statistics.
 const StatisticsPanel = lazy(() =>
@@ -50,6 +52,8 @@ export function App() {
               />
               <Route path="users" element={<UsersPanel />} />
               <Route path="proposals" element={<ProposalsPanel />} />
+              <Route path="policy" element={<PolicyPanel />} />
+              <Route path="audit" element={<AuditPanel />} />
             </Route>
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -30,3 +30,69 @@ export type InvestigationSample = Schemas['InvestigationSampleOut'];
 export type Account = Schemas['AccountOut'];
 export type Timeline = Schemas['Timeline'];
 export type TimelinePoint = Schemas['TimelinePoint'];
+
+// The data policy (issue 7). Written by hand until its routes are in openapi.json.
+export interface EmbargoExtension {
+  id: number;
+  investigation: number;
+  code: string;
+  requested_by: string | null;
+  reason: string;
+  previous_release_date: string | null;
+  release_date: string;
+  status: string;
+  decided_by: string | null;
+  decided: string | null;
+  note: string;
+  created: string;
+}
+export interface DoiRequest {
+  id: number;
+  title: string;
+  description: string;
+  datasets: number[];
+  requested_by: string | null;
+  status: string;
+  doi: string | null;
+  decided_by: string | null;
+  decided: string | null;
+  note: string;
+  created: string;
+}
+export interface Restore {
+  id: number;
+  dataset: number;
+  status: string;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string;
+}
+export interface PlanStep {
+  count: number;
+  first: number[];
+}
+export interface PassPlan {
+  as_of: string;
+  steps: Record<string, PlanStep>;
+}
+export interface PolicyPass {
+  id: number;
+  as_of: string;
+  started: string;
+  finished: string | null;
+  trigger: string;
+  dry_run: boolean;
+  status: string;
+  summary: Record<string, unknown>;
+  error: string;
+}
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  detail: Record<string, unknown>;
+}

@@ -29,3 +29,17 @@ export function ErrorMessage({ error, what }: { error: Error; what: string }) {
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="status status-empty">{children}</div>;
 }
+
+/** What an action could not do, read out when it appears; nothing without a problem. */
+export function Problem({ text, block, testId }: { text: string | null; block?: boolean; testId?: string }) {
+  if (!text) return null;
+  return block ? (
+    <p className="status status-error" role="alert" data-testid={testId}>
+      {text}
+    </p>
+  ) : (
+    <span className="status-error small" role="alert" data-testid={testId}>
+      {text}
+    </span>
+  );
+}

@@ -8,6 +8,7 @@ import { useApi } from '../api/useApi';
 import { useSession } from '../auth/session';
 import { DownloadChoices, LoginToDownload } from '../components/Download';
 import { FileList } from '../components/FileList';
+import { RestorePanel, storageState } from '../components/policy/Restore';
 import { ErrorMessage, Loading } from '../components/Status';
 import { formatBytes, formatCount, formatDateTime, formatValue, humanise } from '../lib/format';
 import { useTitle } from '../lib/title';
@@ -237,7 +238,8 @@ function DatasetBody({ dataset }: { dataset: Dataset }) {
   const state = useShownFile(dataset);
   return (
     <>
-      <ViewerSection dataset={dataset} state={state} />
+      {/* The viewer reads the files on disk: none while they are only in the archive. */}
+      {storageState(dataset) === 'online' ? <ViewerSection dataset={dataset} state={state} /> : null}
       <div className="two-columns wide-left">
         <Parameters dataset={dataset} />
         <Provenance dataset={dataset} />
@@ -251,7 +253,8 @@ export function DatasetPage() {
   const { id = '' } = useParams();
   const { user, ready } = useSession();
   const datasetId = Number(id);
-  const dataset = useApi(ready && Number.isInteger(datasetId) ? `dataset-${id}-${user.username}` : null, (signal) =>
+  const [version, setVersion] = useState(0);
+  const dataset = useApi(ready && Number.isInteger(datasetId) ? `dataset-${id}-${user.username}-${version}` : null, (signal) =>
     apiGet('/api/datasets/{dataset_id}', { path: { dataset_id: datasetId }, signal }),
   );
   useTitle(dataset.data?.name ?? 'Dataset');
@@ -318,7 +321,8 @@ export function DatasetPage() {
           <span className="code">{d.location}</span>
         </p>
       </section>
-      <DatasetBody dataset={d} />
+      <RestorePanel dataset={d} onOnline={() => setVersion((v) => v + 1)} />
+      <DatasetBody key={storageState(d)} dataset={d} />
     </article>
   );
 }

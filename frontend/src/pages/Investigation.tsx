@@ -10,8 +10,11 @@ import { DatasetTable } from '../components/DatasetTable';
 import { DownloadButton, DownloadChoices, LoginToDownload } from '../components/Download';
 import type { DownloadOptions } from '../components/Download';
 import { Pager } from '../components/Pager';
+import { DoiBasketBar } from '../components/policy/DoiRequest';
+import { EmbargoExtensions } from '../components/policy/EmbargoExtension';
 import { Empty, ErrorMessage, Loading } from '../components/Status';
 import { maySeeData } from '../lib/access';
+import { addToBasket } from '../lib/basket';
 import type { ColumnConfig } from '../lib/columns';
 import { columnsFor, loadColumnConfig } from '../lib/columns';
 import { formatBytes, formatCount, formatDate, formatDateTime, humanise, isFuture } from '../lib/format';
@@ -19,6 +22,18 @@ import { useUrlQuery } from '../lib/query';
 import { useTitle } from '../lib/title';
 
 const ROLE_ORDER = ['principal_investigator', 'co_investigator', 'local_contact', 'collaborator'];
+
+/** Whether the policy released the investigation (or its release date has passed). */
+function isReleased(inv: Investigation): boolean {
+  return inv.public;
+}
+
+/** "open data since 2024-03-01", "embargo until 2027-06-30", "not released (not kept)". */
+function releaseText(inv: Investigation): string {
+  if (isReleased(inv)) return inv.release_date ? `open data since ${formatDate(inv.release_date)}` : 'open data';
+  if (!inv.release_date) return 'closed: no release date';
+  return `embargo until ${formatDate(inv.release_date)}`;
+}
 
 function Summary({ inv }: { inv: Investigation }) {
   return (
@@ -43,13 +58,26 @@ function Summary({ inv }: { inv: Investigation }) {
         </div>
         <div>
           <dt>Release</dt>
-          <dd data-testid="release-date">
-            {inv.public ? 'open data' : `embargo until ${formatDate(inv.release_date)}`}
+          <dd data-testid="release-date" data-date={formatDate(inv.release_date)} data-released={String(isReleased(inv))}>
+            {releaseText(inv)}
           </dd>
         </div>
         <div>
           <dt>DOI</dt>
-          <dd>{inv.doi ? <a href={`https://doi.org/${inv.doi}`}>{inv.doi}</a> : '—'}</dd>
+          <dd data-testid="doi">
+            {inv.doi ? (
+              <>
+                <a href={`/doi/${inv.doi}`} data-testid="doi-landing" title="The DOI's landing page">
+                  {inv.doi}
+                </a>{' '}
+                <a href={`https://doi.org/${inv.doi}`} className="small" aria-label={`${inv.doi} at doi.org`}>
+                  doi.org
+                </a>
+              </>
+            ) : (
+              '—'
+            )}
+          </dd>
         </div>
         <div>
           <dt>Datasets</dt>
@@ -149,6 +177,17 @@ function SelectionBar({ chosen, options, onClear }: { chosen: Map<number, Datase
       >
         Download selection as zip
       </DownloadButton>
+      <button
+        type="button"
+        onClick={() => {
+          addToBasket(datasets);
+          onClear();
+        }}
+        data-testid="selection-to-doi"
+        aria-label={`Add the ${datasets.length} selected datasets to a DOI request`}
+      >
+        Add to a DOI request
+      </button>
       <button type="button" className="link-button" onClick={onClear}>
         Clear the selection
       </button>
@@ -250,6 +289,7 @@ function Datasets({ inv }: { inv: Investigation }) {
         <h2 id="datasets">Datasets</h2>
         {facets.data && facets.data.total > 0 ? <InvestigationDownload inv={inv} onOptions={setOptions} /> : null}
       </div>
+      <DoiBasketBar />
       {chosen.size ? <SelectionBar chosen={chosen} options={options} onClear={() => setChosen(new Map())} /> : null}
       {facets.data && facets.data.total > 0 ? (
         <div className="toolbar">
@@ -337,6 +377,7 @@ export function InvestigationPage() {
       </div>
       <Summary inv={data} />
       {visible ? null : <Embargo inv={data} />}
+      <EmbargoExtensions inv={data} />
       <div className="two-columns">
         <Participants inv={data} />
         {visible ? <Samples inv={data} /> : null}

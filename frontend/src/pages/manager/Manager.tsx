@@ -9,9 +9,11 @@ const TABS = [
   { to: 'statistics', label: 'Statistics' },
   { to: 'users', label: 'Users' },
   { to: 'proposals', label: 'Proposals waiting' },
+  { to: 'policy', label: 'Policy' },
+  { to: 'audit', label: 'Audit' },
 ];
 
-/** The data manager's section: statistics, accounts, placeholder proposals. */
+/** The data manager's section: statistics, accounts, placeholder proposals, the data policy and its audit trail. */
 export function ManagerLayout() {
   useTitle('Manager');
   const { user, ready, isManager } = useSession();
