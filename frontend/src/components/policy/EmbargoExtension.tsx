@@ -95,12 +95,14 @@ export function EmbargoExtensions({ inv }: { inv: Investigation }) {
     apiGetJson<Page<EmbargoExtension>>('/api/embargo-extensions', { investigation: inv.id, limit: 20 }, signal),
   );
   const items = list.data?.items ?? [];
+  // One request waits at a time: the button comes back once a manager has decided.
+  const waiting = items.some((x) => x.status === 'pending');
   if (!may && items.length === 0) return null;
   return (
     <section className="card" aria-labelledby="extensions-title" data-testid="extensions">
       <div className="card-heading">
         <h2 id="extensions-title">Embargo</h2>
-        {may ? (
+        {may && !waiting && !list.loading ? (
           <button type="button" onClick={() => setOpen(true)} data-testid="ask-extension">
             Ask for an embargo extension
           </button>

@@ -1,0 +1,143 @@
+"""The data policy in Chromium: a principal investigator asks for an embargo extension,
+a data manager approves it on the Policy page, and the new release date shows; the
+Policy page shows the next pass's plan; an investigation's DOI opens its landing page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.portal.conftest import Portal, save_screenshot
+from tests.portal.test_logbook_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+MANAGER = "dmorel"
+
+
+def embargoed_with_pi(portal: Portal) -> tuple[dict[str, Any], str]:
+    """A closed investigation with a release date whose principal investigator logs in."""
+    logins = {a["username"] for a in portal.accounts if a["password"]}
+    closed = portal.api("/api/investigations", MANAGER, scope="closed", limit=100)["items"]
+    for investigation in closed:
+        if not investigation["release_date"]:
+            continue  # not kept: never released, nothing to extend
+        for person in investigation["participants"]:
+            if person["role"] == "principal_investigator" and person["username"] in logins:
+                return dict(investigation), str(person["username"])
+    raise AssertionError("the demo has an embargoed investigation whose PI has a login")
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_test_id("login-state")).to_contain_text("Log in")
+
+
+def test_pi_asks_for_an_extension_and_a_manager_approves_it(page: Page, portal: Portal) -> None:
+    investigation, pi = embargoed_with_pi(portal)
+    number = investigation["id"]
+    release = datetime.fromisoformat(investigation["release_date"].replace("Z", "+00:00"))
+    wanted = release.replace(year=release.year + 2).date().isoformat()
+
+    log_in(page, portal, pi)
+    page.goto(f"{portal.url}/investigations/{number}")
+    expect(page.get_by_test_id("release-date")).to_have_attribute(
+        "data-date", release.date().isoformat()
+    )
+    expect(page.get_by_test_id("release-date")).to_have_attribute("data-released", "false")
+    page.get_by_role("button", name="Ask for an embargo extension").click()
+    dialog = page.get_by_role(
+        "dialog", name=f"Ask for an embargo extension of {investigation['code']}"
+    )
+    expect(dialog).to_be_visible()
+
+    # A reason of blanks passes the form; the API's message says what to fix.
+    dialog.get_by_label("Reason").fill("   ")
+    dialog.get_by_role("button", name="Send the request").click()
+    expect(dialog.get_by_test_id("extension-problem")).to_contain_text("reason")
+    # A date not later than the current release: refused with the API's words.
+    dialog.get_by_label("New release date").fill(release.date().isoformat())
+    dialog.get_by_label("Reason").fill("The paper is in review at a journal.")
+    dialog.get_by_role("button", name="Send the request").click()
+    expect(dialog.get_by_test_id("extension-problem")).to_contain_text("must be later")
+
+    dialog.get_by_label("New release date").fill(wanted)
+    dialog.get_by_role("button", name="Send the request").click()
+    expect(dialog).to_be_hidden()
+    pending = page.get_by_test_id("extension")
+    expect(pending).to_have_count(1)
+    expect(pending).to_have_attribute("data-status", "pending")
+    expect(pending).to_contain_text(wanted)
+    # One request pending at a time: the button goes until a manager decides.
+    expect(page.get_by_test_id("ask-extension")).to_have_count(0)
+    save_screenshot(page, "policy-extension-pending")
+
+    asked = portal.api("/api/embargo-extensions", pi, investigation=number)["items"]
+    assert [(x["status"], x["release_date"][:10]) for x in asked] == [("pending", wanted)]
+    # Nothing changes before the decision.
+    unchanged = portal.api(f"/api/investigations/{number}", pi)
+    assert unchanged["release_date"] == investigation["release_date"]
+
+    log_out(page)
+    log_in(page, portal, MANAGER)
+    page.goto(f"{portal.url}/manager/policy")
+    request = page.locator(f'[data-testid="pending-extension"][data-investigation="{number}"]')
+    expect(request).to_contain_text("The paper is in review at a journal.")
+    request.get_by_test_id("decision-note").fill("Until the paper is out.")
+    request.get_by_role("button", name=f"Approve the extension of {investigation['code']}").click()
+    expect(request).to_have_count(0)
+    save_screenshot(page, "policy-extension-approved")
+
+    page.goto(f"{portal.url}/investigations/{number}")
+    expect(page.get_by_test_id("release-date")).to_have_attribute("data-date", wanted)
+    expect(page.get_by_test_id("release-date")).to_contain_text(f"embargo until {wanted}")
+    decided = page.get_by_test_id("extension")
+    expect(decided).to_have_attribute("data-status", "approved")
+    expect(decided).to_contain_text("Until the paper is out.")
+
+    after = portal.api(f"/api/investigations/{number}", MANAGER)
+    assert after["release_date"][:10] == wanted
+    assert after["public"] is False
+    [approved] = portal.api("/api/embargo-extensions", pi, investigation=number)["items"]
+    assert (approved["status"], approved["decided_by"]) == ("approved", MANAGER)
+
+
+def test_policy_page_shows_the_next_pass(page: Page, portal: Portal) -> None:
+    plan = portal.api("/api/policy/plan", MANAGER)
+    log_in(page, portal, MANAGER)
+    page.goto(f"{portal.url}/manager")
+    page.get_by_role("navigation", name="Manager").get_by_role("link", name="Policy").click()
+    expect(page.get_by_test_id("plan-as-of")).to_contain_text(plan["as_of"][:10])
+    rows = page.get_by_test_id("plan-step")
+    expect(rows).to_have_count(len(plan["steps"]))
+    for name, step in plan["steps"].items():
+        row = page.locator(f'[data-testid="plan-step"][data-step="{name}"]')
+        expect(row).to_have_attribute("data-count", str(step["count"]))
+    # The release step lists the embargoed investigations a later day would open.
+    page.get_by_label("Plan as of").fill("2040-01-01")
+    later = portal.api("/api/policy/plan", MANAGER, as_of="2040-01-01")
+    release = page.locator('[data-testid="plan-step"][data-step="release"]')
+    expect(release).to_have_attribute("data-count", str(later["steps"]["release"]["count"]))
+    assert later["steps"]["release"]["count"] > 0
+    expect(page).to_have_url(f"{portal.url}/manager/policy?as_of=2040-01-01")
+
+
+def test_investigation_doi_opens_its_landing_page(page: Page, portal: Portal) -> None:
+    opened = portal.api("/api/investigations", scope="open", limit=50)["items"]
+    with_doi = [i for i in opened if i["doi"]]
+    assert with_doi, "every investigation gets a DOI when it is created"
+    investigation = with_doi[0]
+    page.goto(f"{portal.url}/investigations/{investigation['id']}")
+    link = page.get_by_test_id("doi-landing")
+    expect(link).to_have_text(investigation["doi"])
+    expect(page.get_by_role("link", name=f"{investigation['doi']} at doi.org")).to_have_attribute(
+        "href", f"https://doi.org/{investigation['doi']}"
+    )
+    link.click()
+    expect(page).to_have_url(f"{portal.url}/doi/{investigation['doi']}")
+    expect(page.locator("h1")).to_contain_text(investigation["title"])
+    json_ld = page.locator('script[type="application/ld+json"]').first.text_content() or ""
+    assert '"Dataset"' in json_ld
