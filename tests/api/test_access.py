@@ -418,6 +418,36 @@ ACCESS: list[Case] = [
         FOREIGN_DATA,
     ),
     Case("GET", "/api/logbook/stats", "/api/logbook/stats", STAFF_ONLY),
+    # Restores: whoever sees a dataset's data asks (the world's datasets are online: 409
+    # once let in); requests are seen by their requester, the dataset's viewers and
+    # managers. tests/policy/test_restore.py checks archived data end to end.
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{closed_dataset}/restore",
+        outcome(404, participant=409, staff=409, manager=409, software=409, bad_token=401),
+    ),
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{open_dataset}/restore",
+        outcome(409, anonymous=401, bad_token=401),
+    ),
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{foreign_dataset}/restore",
+        FOREIGN_DATA | {"other_staff": 409, "manager": 409},
+    ),
+    Case("POST", "/api/datasets/{dataset_id}/restore", "/api/datasets/999999/restore", MISSING),
+    Case("GET", "/api/restores", "/api/restores", outcome(200, anonymous=401, bad_token=401)),
+    Case(
+        "GET",
+        "/api/restores",
+        "/api/restores?status=lost",
+        outcome(422, anonymous=401, bad_token=401),
+    ),
+    Case("GET", "/api/restores/{request_id}", "/api/restores/999999", MISSING),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fairbeam.catalogue.models import Datafile
+from fairbeam.catalogue.models import Datafile, Dataset
+from fairbeam.policy.models import RestoreRequest
 from tests.transfer.conftest import Data
 from tests.world import ROLES, World
 
@@ -49,13 +50,19 @@ def test_offline_data_answers_409_naming_the_restore(
     session.execute(
         update(Datafile).where(Datafile.id == data.open.files["scan.h5"]).values(tier="archive")
     )
+    session.execute(
+        update(Dataset).where(Dataset.id == data.open.dataset).values(storage_state="archived")
+    )
     session.commit()
     headers = world.headers("participant")
     for url in urls(data, "open")[:4] + ["/api/investigations/MX-0900/archive.zip"]:
         response = http.get(url, headers=headers)
         assert response.status_code == 409, url
         detail = response.json()["detail"]
-        assert f"POST /api/datasets/{data.open.dataset}/restore" in detail and "archive" in detail
+        # The download queued a restore (one for all these downloads) and names it.
+        request = session.scalars(select(RestoreRequest)).one()
+        assert f"restore request {request.id}" in detail and "archive" in detail
+        assert f"GET /api/restores/{request.id}" in detail
     # Another file of the dataset, still online, is served.
     online = http.get(f"/api/files/{data.open.files['notes.txt']}/content", headers=headers)
     assert online.status_code == 200

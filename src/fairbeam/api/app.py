@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -24,6 +26,8 @@ from fairbeam.errors import FairbeamError, TooManyAttempts
 from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.logbook.routes import router as logbook_router
+from fairbeam.policy.restore_routes import router as restore_router
+from fairbeam.policy.worker import start_restore_worker
 from fairbeam.stats.routes import router as stats_router
 from fairbeam.transfer.routes import router as transfer_router
 from fairbeam.viewer.routes import router as viewer_router
@@ -82,6 +86,17 @@ def add_error_handlers(app: FastAPI) -> None:
         )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of a serving process: the restore worker."""
+    stops = [start_restore_worker(app, app.state.settings)]
+    try:
+        yield
+    finally:
+        for stop in stops:
+            stop()
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The fairbeam application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -94,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url="/api/docs",
         redoc_url="/api/redoc",
         dependencies=[Depends(refuse_nul)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -113,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         catalogue_router,
         ingest_router,
         logbook_router,
+        restore_router,
         stats_router,
         transfer_router,
         viewer_router,

@@ -31,9 +31,11 @@ from fairbeam.client.models import (
     Instrument,
     Investigation,
     Registered,
+    Restore,
     Stats,
     User,
 )
+from fairbeam.client.restore import wait_for_restore
 from fairbeam.client.results import DEFAULT_PAGE_SIZE, Results
 
 if TYPE_CHECKING:
@@ -314,7 +316,35 @@ class Client:
         """Volumes, counts and per-dataset averages (``since``: 7d, 30d, 365d or all)."""
         return Stats.model_validate(self._get("/api/stats", {"since": since}))
 
+    def restores(
+        self,
+        *,
+        status: str | None = None,
+        dataset: int | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> Results[Restore]:
+        """Restore requests, newest first: a manager's all, anyone else's their own."""
+        params = {"status": status, "dataset": dataset}
+        return self._results("/api/restores", params, Restore, limit, page_size)
+
     # Writes ------------------------------------------------------------------
+
+    def restore(
+        self,
+        dataset: int | Dataset,
+        *,
+        wait: bool = False,
+        timeout: float = 3600.0,
+        poll: float = 5.0,
+    ) -> Restore:
+        """Ask for an archived dataset to come back online (the request already queued, if
+        any); with ``wait=True`` return once its files are on disk, checking every ``poll``
+        seconds at most (RestoreFailed, or RestoreTimeout after ``timeout`` seconds)."""
+        dataset_id = dataset.id if isinstance(dataset, Dataset) else int(dataset)
+        answer = self._request("POST", f"/api/datasets/{dataset_id}/restore", resend=True)
+        restore = Restore.model_validate(answer)
+        return wait_for_restore(self, restore, timeout, poll) if wait else restore
 
     def create_investigation(
         self,

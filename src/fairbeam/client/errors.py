@@ -62,6 +62,14 @@ class Unreachable(ClientError, ConnectionError):
     """The server could not be reached, or did not answer in time."""
 
 
+class RestoreFailed(ClientError):
+    """A restore of archived data failed; ``detail`` says why."""
+
+
+class RestoreTimeout(ClientError, TimeoutError):
+    """A restore waited for was not done in time; it goes on on the server."""
+
+
 BY_STATUS: dict[int, type[ClientError]] = {
     400: InvalidRequest,
     401: Unauthorized,

@@ -17,6 +17,7 @@ from fairbeam.catalogue.schemas import (
     Registered,
 )
 from fairbeam.client.display import html_fields, html_table, human_size, show
+from fairbeam.policy.restore_schemas import RestoreOut
 from fairbeam.stats.service import Stats
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Investigation",
     "Record",
     "Registered",
+    "Restore",
     "Stats",
     "User",
 ]
@@ -128,3 +130,10 @@ class User(UserOut, Record):
         role = self.role.value if self.role else "-"
         beamlines = f" on {', '.join(self.instruments)}" if self.instruments else ""
         return f"<User {self.username} ({role}){beamlines}>"
+
+
+class Restore(RestoreOut, Record):
+    """A restore request of archived data: queued, running, done or failed."""
+
+    def __repr__(self) -> str:
+        return f"<Restore {self.id} of dataset {self.dataset}: {self.status}>"

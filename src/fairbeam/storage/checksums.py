@@ -14,12 +14,13 @@ ALGORITHMS = ("xxh3", "sha256")
 CHUNK = 4 * 1024 * 1024
 
 
-class _Hasher(Protocol):
+class Hasher(Protocol):
     def update(self, data: Any, /) -> Any: ...
     def hexdigest(self) -> str: ...
 
 
-def _hasher(algorithm: str) -> _Hasher:
+def new_hasher(algorithm: str) -> Hasher:
+    """A fresh hasher of ``algorithm`` (xxh3 or sha256), to feed bytes as they pass."""
     if algorithm == "xxh3":
         return xxhash.xxh3_128()
     if algorithm == "sha256":
@@ -29,7 +30,7 @@ def _hasher(algorithm: str) -> _Hasher:
 
 def file_checksum(path: Path, algorithm: str = "xxh3") -> str:
     """``ALGORITHM:HEX`` of the file's bytes, read once in large chunks."""
-    hasher = _hasher(algorithm)
+    hasher = new_hasher(algorithm)
     with path.open("rb", buffering=0) as handle:
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)

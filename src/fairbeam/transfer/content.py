@@ -58,7 +58,7 @@ def file_version(
     """The file to send: 404 when the caller may not see it, 401 anonymous, 409 offline."""
     datafile, location = locate_file(session, principal, file_id)
     check_download(principal, f"file {file_id}")
-    check_online(datafile)
+    check_online(session, principal, datafile)
     path = file_at(settings, location, datafile)
     stat = path.stat()
     # Size, modification time and the catalogue's checksum change when the bytes do.

@@ -115,27 +115,23 @@ def _file_rows(session: Session, dataset_ids: list[int]) -> list[tuple[Any, ...]
         cursor.close()
 
 
-def _restore_needed(offline: list[tuple[Any, ...]]) -> None:
-    """Raise RestoreNeeded for files (rows of _file_rows) not on the online tier."""
-    dataset_id, tier = offline[0][1], offline[0][5]
-    count = sum(1 for row in offline if row[1] == dataset_id)
+def _restore_needed(session: Session, principal: Principal, offline: list[tuple[Any, ...]]) -> None:
+    """Queue a restore of the first dataset with files (rows of _file_rows) not on the
+    online tier, and raise RestoreNeeded naming the request."""
+    from fairbeam.policy.restore import restore_for_download
+
+    dataset_id = offline[0][1]
     others = len({row[1] for row in offline}) - 1
-    more = f" (and {others} more datasets)" if others else ""
-    raise RestoreNeeded(
-        f"dataset {dataset_id} has {count} file(s) on the {tier!r} tier, not on disk{more}: "
-        f"ask for a restore with `POST /api/datasets/{dataset_id}/restore` and download "
-        "again once its files are online"
-    )
+    more = f" ({others} more datasets of this download are archived too)" if others else ""
+    raise RestoreNeeded(restore_for_download(session, principal, dataset_id) + more)
 
 
-def check_online(datafile: Datafile) -> None:
-    """Raise RestoreNeeded when one file is not on the online tier."""
+def check_online(session: Session, principal: Principal, datafile: Datafile) -> None:
+    """Raise RestoreNeeded, with the restore it queued, when a file is not on disk."""
     if datafile.tier != ONLINE:
-        raise RestoreNeeded(
-            f"file {datafile.id} is on the {datafile.tier!r} tier, not on disk: ask for a "
-            f"restore with `POST /api/datasets/{datafile.dataset_id}/restore` and download "
-            "again once it is online"
-        )
+        from fairbeam.policy.restore import restore_for_download
+
+        raise RestoreNeeded(restore_for_download(session, principal, datafile.dataset_id))
 
 
 def safe_name(text: str) -> str:
@@ -152,7 +148,12 @@ def _root_relative(folder: Path, roots: list[Path]) -> Path | None:
 
 
 def _selection(
-    session: Session, settings: Settings, datasets: list[Dataset], name: str, prefix: str
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    datasets: list[Dataset],
+    name: str,
+    prefix: str,
 ) -> Selection:
     roots = servable_roots(settings)
     folders: dict[int, tuple[Path, Path | None, str, datetime]] = {}
@@ -168,7 +169,7 @@ def _selection(
     rows = _file_rows(session, list(folders))
     offline = [row for row in rows if row[5] != ONLINE]
     if offline:
-        _restore_needed(offline)
+        _restore_needed(session, principal, offline)
     places: dict[int, Place] = {}
     for dataset_id, (real, relative, label, moment) in folders.items():
         under = None if relative is None else f"{relative}/".removeprefix("./")
@@ -195,7 +196,7 @@ def select_datasets(
     datasets = [get_dataset(session, principal, dataset_id) for dataset_id in dataset_ids]
     check_download(principal, "data")
     name = _name(datasets[0].name) if len(datasets) == 1 else f"datasets_{len(datasets)}"
-    return _selection(session, settings, datasets, name, "")
+    return _selection(session, settings, principal, datasets, name, "")
 
 
 def select_investigation(
@@ -215,4 +216,4 @@ def select_investigation(
         check_data(principal, investigation, f"investigation {ref}")
     check_download(principal, "data")
     code = _name(investigation.code)
-    return _selection(session, settings, datasets, code, f"{code}/")
+    return _selection(session, settings, principal, datasets, code, f"{code}/")

@@ -1,0 +1,288 @@
+"""Archive bundles on disk: one uncompressed tar per dataset with a JSON manifest of every
+file's path, size, checksum and offset, inside the tar (its last member) and beside it.
+
+Detector data is already compressed, so the tar only concatenates. Each file is read
+once: its bytes are hashed as they are copied into the tar. Reading back is one
+sequential read of the bundle that hashes every file's byte range; a restore copies
+each range out. Any tar tool reads a bundle (``tar -xf`` recovers a dataset by hand).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from fairbeam.errors import FairbeamError
+from fairbeam.storage.checksums import CHUNK, Hasher, new_hasher, split_checksum
+
+FORMAT = "fairbeam-bundle/1"
+MANIFEST_MEMBER = ".fairbeam/manifest.json"
+BLOCK = 512
+
+
+class BundleError(FairbeamError):
+    """A bundle could not be written, or does not hold what its manifest says."""
+
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to pack: its path inside the dataset, on disk, and what the catalogue knows."""
+
+    file_id: int
+    path: str
+    disk: Path
+    size: int
+    checksum: str | None  # the catalogue's, checked while packing when present
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing a bundle produced."""
+
+    manifest: dict[str, Any]
+    size: int  # bytes of data inside
+    bundle_size: int
+    checksum: str  # of the whole bundle file
+
+
+def manifest_path(bundle: Path) -> Path:
+    """The manifest beside a bundle."""
+    return bundle.with_name(bundle.name.removesuffix(".tar") + ".manifest.json")
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def durable_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary name, fsynced, then renamed."""
+    part = target.with_name(target.name + ".part")
+    with part.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    part.replace(target)
+    fsync_folder(target.parent)
+
+
+def _header(name: str, size: int, mtime: float) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = int(mtime)
+    info.mode = 0o644
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _padding(size: int) -> bytes:
+    return b"\0" * (-size % BLOCK)
+
+
+class _Out:
+    """The bundle being written: counts and hashes every byte that goes in."""
+
+    def __init__(self, handle: BinaryIO, algorithm: str) -> None:
+        self.handle = handle
+        self.offset = 0
+        self.whole = new_hasher(algorithm)
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.handle.write(data)
+        self.whole.update(data)
+        self.offset += len(data)
+
+
+def _copy_in(out: _Out, source: Source, hashers: list[Hasher]) -> int:
+    """Copy one file into the bundle, hashing it; the bytes copied."""
+    copied = 0
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with source.disk.open("rb", buffering=0) as handle:
+        while copied < source.size:
+            count = handle.readinto(view[: min(CHUNK, source.size - copied)])
+            if not count:
+                break
+            chunk = view[:count]
+            for hasher in hashers:
+                hasher.update(chunk)
+            out.write(chunk)
+            copied += count
+    return copied
+
+
+def _pack_one(out: _Out, source: Source, algorithm: str) -> dict[str, Any]:
+    """Append one file to the bundle; its manifest entry. Raises BundleError when the
+    file changed under us or differs from the catalogue's checksum."""
+    stat = source.disk.stat()
+    if stat.st_size != source.size:
+        raise BundleError(
+            f"file {source.file_id} ({source.path}) is {stat.st_size} bytes on disk but "
+            f"{source.size} in the catalogue: not archived"
+        )
+    out.write(_header(source.path, source.size, stat.st_mtime))
+    offset = out.offset
+    hashers = [new_hasher(algorithm)]
+    known_algorithm, known = split_checksum(source.checksum or "")
+    if known and known_algorithm and known_algorithm != algorithm:
+        hashers.append(new_hasher(known_algorithm))
+    copied = _copy_in(out, source, hashers)
+    if copied != source.size:
+        raise BundleError(f"file {source.file_id} ({source.path}) shrank while it was packed")
+    out.write(_padding(source.size))
+    digests = {algorithm: hashers[0].hexdigest()}
+    if len(hashers) > 1:
+        digests[known_algorithm] = hashers[1].hexdigest()
+    if known and known_algorithm in digests and digests[known_algorithm] != known:
+        raise BundleError(
+            f"file {source.file_id} ({source.path}) does not match the catalogue's checksum "
+            f"{source.checksum}: it changed since it was registered; not archived"
+        )
+    return {
+        "file_id": source.file_id,
+        "path": source.path,
+        "size": source.size,
+        "checksum": f"{algorithm}:{digests[algorithm]}",
+        "offset": offset,
+    }
+
+
+def write_bundle(
+    target: Path, sources: Iterable[Source], header: dict[str, Any], algorithm: str
+) -> Written:
+    """Write the bundle at ``target`` (through ``.part``, fsynced, renamed) and its manifest
+    beside it; a partial ``.part`` is removed when anything fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    files: list[dict[str, Any]] = []
+    try:
+        with part.open("wb") as handle:
+            out = _Out(handle, algorithm)
+            for source in sources:
+                files.append(_pack_one(out, source, algorithm))
+            manifest = {**header, "format": FORMAT, "algorithm": algorithm, "files": files}
+            data = json.dumps(manifest, indent=1, sort_keys=True).encode()
+            out.write(_header(MANIFEST_MEMBER, len(data), 0))
+            out.write(data + _padding(len(data)))
+            out.write(b"\0" * (2 * BLOCK))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(target)
+    durable_write(manifest_path(target), data)
+    return Written(
+        manifest=manifest,
+        size=sum(f["size"] for f in files),
+        bundle_size=out.offset,
+        checksum=f"{algorithm}:{out.whole.hexdigest()}",
+    )
+
+
+def read_manifest(bundle: Path) -> dict[str, Any]:
+    """The manifest beside a bundle."""
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path(bundle).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"the manifest of bundle {bundle} cannot be read: {exc}") from exc
+    return manifest
+
+
+def _ranges_digests(
+    bundle: Path, files: list[dict[str, Any]], algorithm: str
+) -> tuple[str, list[str]]:
+    """One sequential read of the bundle: the whole file's checksum and each file's."""
+    order = sorted(range(len(files)), key=lambda i: files[i]["offset"])
+    hashers = [new_hasher(algorithm) for _ in files]
+    whole = new_hasher(algorithm)
+    position, index = 0, 0
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with bundle.open("rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            chunk, start, end = view[:count], position, position + count
+            whole.update(chunk)
+            while index < len(order):
+                entry = files[order[index]]
+                low, high = max(entry["offset"], start), min(entry["offset"] + entry["size"], end)
+                if high > low:
+                    hashers[order[index]].update(chunk[low - start : high - start])
+                if entry["offset"] + entry["size"] > end:
+                    break
+                index += 1
+            position = end
+    return f"{algorithm}:{whole.hexdigest()}", [f"{algorithm}:{h.hexdigest()}" for h in hashers]
+
+
+def verify_bundle(bundle: Path, checksum: str | None = None) -> dict[str, Any]:
+    """Read the bundle back: every file's bytes match the manifest, the tar lists exactly
+    the manifest's files, the manifest inside equals the one beside; the manifest."""
+    manifest = read_manifest(bundle)
+    files, algorithm = manifest["files"], manifest["algorithm"]
+    try:
+        whole, digests = _ranges_digests(bundle, files, algorithm)
+    except OSError as exc:
+        raise BundleError(f"bundle {bundle} cannot be read back: {exc}") from exc
+    bad = [f["path"] for f, digest in zip(files, digests, strict=True) if digest != f["checksum"]]
+    if bad:
+        raise BundleError(
+            f"bundle {bundle} does not match its manifest: {len(bad)} file(s) differ, "
+            f"first {bad[0]!r}"
+        )
+    if checksum is not None and whole != checksum:
+        raise BundleError(f"bundle {bundle} changed since it was written (checksum {whole})")
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            names = tar.getnames()
+            inside = tar.extractfile(MANIFEST_MEMBER)
+            copy = json.loads(inside.read()) if inside is not None else None
+    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
+        raise BundleError(f"bundle {bundle} is not a readable tar: {exc}") from exc
+    if names != [*[f["path"] for f in files], MANIFEST_MEMBER] or copy != manifest:
+        raise BundleError(
+            f"bundle {bundle}: its members or inner manifest differ from the manifest"
+        )
+    return manifest
+
+
+def extract_file(bundle: BinaryIO, entry: dict[str, Any], target: Path, algorithm: str) -> None:
+    """Copy one file out of an open bundle to ``target`` through a temporary name,
+    checked against its manifest entry before it takes its name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".fairbeam-restore")
+    hasher = new_hasher(algorithm)
+    remaining = entry["size"]
+    bundle.seek(entry["offset"])
+    with part.open("wb") as out:
+        while remaining:
+            data = bundle.read(min(CHUNK, remaining))
+            if not data:
+                break
+            hasher.update(data)
+            out.write(data)
+            remaining -= len(data)
+        out.flush()
+        os.fsync(out.fileno())
+    if remaining or f"{algorithm}:{hasher.hexdigest()}" != entry["checksum"]:
+        part.unlink(missing_ok=True)
+        raise BundleError(f"{entry['path']} read from the bundle does not match its manifest")
+    part.replace(target)
+
+
+def remove_bundle(bundle: Path) -> None:
+    """Delete a bundle, its manifest and any partial file left by a killed pass."""
+    for path in (bundle, manifest_path(bundle), bundle.with_name(bundle.name + ".part")):
+        path.unlink(missing_ok=True)
+    if bundle.parent.exists():
+        fsync_folder(bundle.parent)
