@@ -50,10 +50,11 @@ export interface DoiRequest {
   id: number;
   title: string;
   description: string;
-  datasets: number[];
+  dataset_count: number;
   requested_by: string | null;
   status: string;
   doi: string | null;
+  doi_state: string | null;
   decided_by: string | null;
   decided: string | null;
   note: string;

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from fairbeam.access.models import Role
-from fairbeam.catalogue.models import Dataset, Investigation, Participant
+from fairbeam.catalogue.models import Dataset, Investigation, Participant, ParticipantRole
 from fairbeam.db.base import utcnow
 from fairbeam.errors import Forbidden, NotFound, Unauthenticated
 
@@ -185,6 +185,43 @@ def check_create_investigation(principal: Principal, instrument_id: int, name: s
         f"{principal.username} may not create investigations on {name!r}; "
         "only managers and software bound to it may"
     )
+
+
+# Embargo extensions ----------------------------------------------------------
+# The principal investigator asks to keep the data closed longer (or a manager on their
+# behalf); managers decide.
+
+
+def is_principal_investigator(principal: Principal, investigation: Investigation) -> bool:
+    """True when the caller is a principal investigator of ``investigation``."""
+    return principal.user_id is not None and any(
+        p.user_id == principal.user_id and p.role == ParticipantRole.principal_investigator
+        for p in investigation.participants
+    )
+
+
+def check_ask_extension(principal: Principal, investigation: Investigation, what: str) -> None:
+    """Asking for an embargo extension: 401 anonymous, 404 unseen, 403 not the PI."""
+    require_login(principal)
+    check_data(principal, investigation, what)
+    if principal.is_manager or is_principal_investigator(principal, investigation):
+        return
+    raise Forbidden(
+        f"only the principal investigator of {what} (or a manager) may ask to extend its embargo"
+    )
+
+
+def extension_filter(principal: Principal, investigation_col: Any, requester_col: Any) -> Any:
+    """Embargo extension requests the caller sees: managers all, others those they asked
+    for and those on investigations they lead."""
+    require_login(principal)
+    if principal.is_manager:
+        return true()
+    led = select(Participant.investigation_id).where(
+        Participant.user_id == principal.user_id,
+        Participant.role == ParticipantRole.principal_investigator,
+    )
+    return or_(requester_col == principal.user_id, investigation_col.in_(led))
 
 
 # Logbooks ------------------------------------------------------------------

@@ -72,7 +72,9 @@ def get_investigation(
     ref: str, session: SessionDep, principal: CurrentPrincipal
 ) -> InvestigationOut:
     """One investigation, by id or proposal code."""
-    return service.investigation_out(service.get_investigation(session, ref))
+    investigation = service.get_investigation(session, ref)
+    states = service.doi_states(session, [investigation.id])
+    return service.investigation_out(investigation, states.get(investigation.id))
 
 
 @router.get("/investigations/{ref}/samples", response_model=Page[InvestigationSampleOut])
@@ -96,7 +98,8 @@ def post_investigation(
     """Create an investigation (managers, and software on its beamline)."""
     investigation = service.create_investigation(session, principal, body)
     session.commit()
-    return service.investigation_out(investigation)
+    states = service.doi_states(session, [investigation.id])
+    return service.investigation_out(investigation, states.get(investigation.id))
 
 
 def dataset_filters(

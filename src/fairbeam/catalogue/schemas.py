@@ -138,7 +138,9 @@ class InvestigationOut(BaseModel):
     start: datetime
     end: datetime | None
     release_date: datetime | None
+    released: datetime | None = Field(description="When the policy pass released it.")
     doi: str | None
+    doi_state: str | None = Field(description="draft, registered or findable; null: no DOI.")
     proposal_type: str
     public: bool
     placeholder: bool

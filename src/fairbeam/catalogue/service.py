@@ -36,6 +36,7 @@ from fairbeam.catalogue.search import like_pattern
 from fairbeam.db.base import as_utc, utcnow
 from fairbeam.errors import Conflict, InvalidInput, NotFound
 from fairbeam.pagination import after, decode_cursor, encode_cursor
+from fairbeam.policy.models import Doi
 
 INVESTIGATION_SORTS = {
     "-start": (("start", "id"), True),
@@ -134,7 +135,19 @@ def get_instrument(session: Session, name: str) -> Instrument:
 # Investigations ------------------------------------------------------------
 
 
-def investigation_out(investigation: Investigation) -> InvestigationOut:
+def doi_states(session: Session, investigation_ids: list[int]) -> dict[int, str]:
+    """The state of each investigation's DOI, for a page of investigations in one query."""
+    if not investigation_ids:
+        return {}
+    rows = session.execute(
+        select(Doi.investigation_id, Doi.state).where(Doi.investigation_id.in_(investigation_ids))
+    )
+    return {investigation_id: state for investigation_id, state in rows if investigation_id}
+
+
+def investigation_out(
+    investigation: Investigation, doi_state: str | None = None
+) -> InvestigationOut:
     """The public view of an investigation (its high-level metadata is open to all)."""
     release = investigation.release_date
     return InvestigationOut(
@@ -147,7 +160,9 @@ def investigation_out(investigation: Investigation) -> InvestigationOut:
         start=investigation.start,
         end=investigation.end,
         release_date=release,
+        released=investigation.released,
         doi=investigation.doi,
+        doi_state=doi_state,
         proposal_type=investigation.proposal_type,
         public=release is not None and release <= utcnow(),
         placeholder=investigation.placeholder,
@@ -229,7 +244,8 @@ def list_investigations(
     rows, next_cursor = paginate(
         session, query, Investigation, sort_key(INVESTIGATION_SORTS, sort), limit, cursor
     )
-    return Page(items=[investigation_out(r) for r in rows], next=next_cursor)
+    states = doi_states(session, [r.id for r in rows])
+    return Page(items=[investigation_out(r, states.get(r.id)) for r in rows], next=next_cursor)
 
 
 def get_investigation(session: Session, ref: str | int) -> Investigation:

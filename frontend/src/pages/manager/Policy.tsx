@@ -225,19 +225,11 @@ function PendingDoiRequests({ version, onDecided }: { version: number; onDecided
           <div>
             <strong>{r.title}</strong>{' '}
             <span className="muted small">
-              {formatCount(r.datasets.length)} datasets · asked by {r.requested_by ?? 'a former account'} on{' '}
+              {formatCount(r.dataset_count)} datasets · asked by {r.requested_by ?? 'a former account'} on{' '}
               {formatDateTime(r.created)}
             </span>
           </div>
           {r.description ? <div className="small reason">{r.description}</div> : null}
-          <div className="id-list small">
-            {r.datasets.slice(0, 20).map((id) => (
-              <Link key={id} to={`/datasets/${id}`} className="code">
-                {id}
-              </Link>
-            ))}
-            {r.datasets.length > 20 ? <span className="muted">…</span> : null}
-          </div>
           <DecideButtons kind="doi-requests" id={r.id} what={`the DOI request “${r.title}”`} onDecided={onDecided} />
         </li>
       ))}
