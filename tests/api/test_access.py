@@ -21,6 +21,7 @@ from fairbeam.api.app import create_app
 from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation
 from fairbeam.config import Settings
 from fairbeam.logbook.models import LogbookEvent
+from fairbeam.policy.models import EmbargoExtension
 from tests.world import ROLES, World
 
 # The roles of tests/world.py, and a caller whose token is not valid.
@@ -52,6 +53,7 @@ OPEN_LISTS = outcome(200, anonymous=401, bad_token=401)
 
 
 MISSING_WRITE = outcome(404, anonymous=401, bad_token=401)
+SIGNED_IN = outcome(200, anonymous=401, bad_token=401)
 BEAMLINE_LOGBOOK = outcome(404, staff=200, manager=200, software=200, bad_token=401)
 WRITE_CLOSED_LOGBOOK = outcome(
     404, anonymous=401, bad_token=401, participant=201, staff=201, manager=201, software=403
@@ -74,6 +76,10 @@ def _dataset(code: str) -> Callable[[str], dict[str, Any]]:
 
 def _batch(code: str) -> Callable[[str], dict[str, Any]]:
     return lambda role: {"datasets": [_dataset(code)(role)]}
+
+
+def _extension(role: str) -> dict[str, Any]:
+    return {"release_date": "2099-01-01T00:00:00Z", "reason": f"thesis of {role} not written"}
 
 
 def _investigation(instrument: str) -> Callable[[str], dict[str, Any]]:
@@ -448,6 +454,68 @@ ACCESS: list[Case] = [
         outcome(422, anonymous=401, bad_token=401),
     ),
     Case("GET", "/api/restores/{request_id}", "/api/restores/999999", MISSING),
+    # Embargo extensions: the principal investigator asks (here alice on MX-1001; the
+    # manager's second request finds hers pending), managers decide; open data cannot
+    # be closed again. tests/policy/test_extensions.py checks the rest.
+    Case(
+        "POST",
+        "/api/investigations/{ref}/embargo-extensions",
+        "/api/investigations/MX-1001/embargo-extensions",
+        outcome(
+            403,
+            anonymous=401,
+            bad_token=401,
+            other_user=404,
+            other_staff=404,
+            participant=201,
+            manager=409,
+        ),
+        _extension,
+        EmbargoExtension,
+    ),
+    Case(
+        "POST",
+        "/api/investigations/{ref}/embargo-extensions",
+        "/api/investigations/MX-0900/embargo-extensions",
+        outcome(403, anonymous=401, bad_token=401, manager=409),
+        _extension,
+        EmbargoExtension,
+    ),
+    Case(
+        "POST",
+        "/api/investigations/{ref}/embargo-extensions",
+        "/api/investigations/HC-2000/embargo-extensions",
+        outcome(404, anonymous=401, bad_token=401, other_staff=403, manager=201),
+        _extension,
+        EmbargoExtension,
+    ),
+    Case(
+        "POST",
+        "/api/investigations/{ref}/embargo-extensions",
+        "/api/investigations/NO-SUCH/embargo-extensions",
+        MISSING_WRITE,
+        _extension,
+    ),
+    Case("GET", "/api/embargo-extensions", "/api/embargo-extensions", SIGNED_IN),
+    Case(
+        "GET",
+        "/api/embargo-extensions",
+        "/api/embargo-extensions?status=pending&investigation=MX-1001",
+        SIGNED_IN,
+    ),
+    Case(
+        "GET",
+        "/api/embargo-extensions/{extension_id}",
+        "/api/embargo-extensions/999999",
+        MISSING_WRITE,
+    ),
+    Case(
+        "POST",
+        "/api/embargo-extensions/{extension_id}/decision",
+        "/api/embargo-extensions/999999/decision",
+        outcome(403, anonymous=401, bad_token=401, manager=404),
+        lambda _: {"approve": True, "note": "fine"},
+    ),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)

@@ -26,6 +26,7 @@ from fairbeam.errors import FairbeamError, TooManyAttempts
 from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.logbook.routes import router as logbook_router
+from fairbeam.policy.routes import router as policy_router
 from fairbeam.policy.restore_routes import router as restore_router
 from fairbeam.policy.worker import start_restore_worker
 from fairbeam.stats.routes import router as stats_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         catalogue_router,
         ingest_router,
         logbook_router,
+        policy_router,
         restore_router,
         stats_router,
         transfer_router,
