@@ -51,6 +51,8 @@ class Portal:
     url: str
     accounts: list[dict[str, Any]]
     tokens: dict[str, str] = field(default_factory=dict)
+    # The server's environment: its catalogue and folders, for commands run beside it.
+    env: dict[str, str] = field(default_factory=dict)
 
     def account(self, username: str) -> dict[str, Any]:
         """The demo account of ``username``: full name, role, beamline, password."""
@@ -161,7 +163,7 @@ def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(server, base, log)
-        yield Portal(url=base, accounts=json.loads(demo.stdout)["accounts"])
+        yield Portal(url=base, accounts=json.loads(demo.stdout)["accounts"], env=env)
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -1,9 +1,12 @@
 """The data policy in Chromium: a principal investigator asks for an embargo extension,
 a data manager approves it on the Policy page, and the new release date shows; the
-Policy page shows the next pass's plan; an investigation's DOI opens its landing page."""
+Policy page shows the next pass's plan; an archived dataset is restored from its page;
+an investigation's DOI opens its landing page."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +19,20 @@ from tests.portal.test_logbook_browser import log_in
 pytestmark = pytest.mark.browser
 
 MANAGER = "dmorel"
+USER = "aferreira"
+
+# Archives one dataset of the server's catalogue, as the policy pass would.
+ARCHIVE = """
+import sys
+from fairbeam.config import load_settings
+from fairbeam.db.engine import make_engine, make_sessionmaker
+from fairbeam.policy.archive import archive_dataset
+
+settings = load_settings()
+sessions = make_sessionmaker(make_engine(settings.database_url))
+outcome = archive_dataset(sessions, settings, int(sys.argv[1]), actor="test")
+print(outcome.status, outcome.problem or "")
+"""
 
 
 def embargoed_with_pi(portal: Portal) -> tuple[dict[str, Any], str]:
@@ -123,6 +140,44 @@ def test_policy_page_shows_the_next_pass(page: Page, portal: Portal) -> None:
     expect(release).to_have_attribute("data-count", str(later["steps"]["release"]["count"]))
     assert later["steps"]["release"]["count"] > 0
     expect(page).to_have_url(f"{portal.url}/manager/policy?as_of=2040-01-01")
+
+
+def test_user_restores_an_archived_dataset(page: Page, portal: Portal) -> None:
+    investigation = portal.api("/api/investigations", USER, scope="mine", limit=1)["items"][0]
+    # The first raw dataset of a demo investigation has its NeXus file on disk.
+    query = {"investigation": investigation["id"], "type": "raw", "sort": "start", "limit": 1}
+    dataset = portal.api("/api/datasets", USER, **query)["items"][0]
+    number = dataset["id"]
+    archived = subprocess.run(
+        [sys.executable, "-c", ARCHIVE, str(number)],
+        env=portal.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert archived.returncode == 0, archived.stderr
+    assert archived.stdout.startswith("archived"), archived.stdout
+    assert portal.api(f"/api/datasets/{number}", USER)["storage_state"] == "archived"
+
+    log_in(page, portal, USER)
+    page.goto(f"{portal.url}/datasets/{number}")
+    notice = page.get_by_test_id("storage-notice")
+    expect(notice).to_have_attribute("data-state", "archived")
+    expect(page.get_by_test_id("viewer")).to_have_count(0)
+    save_screenshot(page, "policy-archived")
+    page.get_by_role("button", name="Restore from archive").click()
+    status = page.get_by_test_id("restore-status")
+    expect(status).to_be_visible()
+    # The server's worker runs the restore; the page asks again until it is done.
+    expect(status).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(notice).to_have_attribute("data-state", "online")
+    expect(page.get_by_test_id("viewer")).to_be_visible()
+    save_screenshot(page, "policy-restored")
+
+    assert portal.api(f"/api/datasets/{number}", USER)["storage_state"] == "online"
+    [restore] = portal.api("/api/restores", USER, dataset=number)["items"]
+    assert restore["status"] == "done"
 
 
 def test_investigation_doi_opens_its_landing_page(page: Page, portal: Portal) -> None:
