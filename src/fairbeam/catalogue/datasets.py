@@ -282,6 +282,7 @@ def datasets_out(session: Session, datasets: list[Dataset]) -> list[DatasetOut]:
             inputs=sorted(inputs[d.id]),
             outputs=sorted(outputs[d.id]),
             created=d.created,
+            storage_state=d.storage_state,
         )
         for d in datasets
     ]

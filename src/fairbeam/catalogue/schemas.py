@@ -246,6 +246,8 @@ class DatasetOut(BaseModel):
     inputs: list[int]
     outputs: list[int]
     created: datetime
+    # Where its bytes are: online, archived, restoring or deleted (the data policy).
+    storage_state: str = "online"
 
 
 class DatafileOut(BaseModel):
