@@ -554,6 +554,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/investigations/{ref}/embargo-extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Embargo Extension
+         * @description Ask for a later release date, with a reason (the principal investigator, or a
+         *     manager); a manager decides.
+         */
+        post: operations["post_embargo_extension_api_investigations__ref__embargo_extensions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embargo-extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Embargo Extensions
+         * @description Embargo extension requests, newest first (managers all, others theirs and those on
+         *     investigations they lead); `status` and `investigation` filter.
+         */
+        get: operations["get_embargo_extensions_api_embargo_extensions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embargo-extensions/{extension_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Embargo Extension
+         * @description One embargo extension request.
+         */
+        get: operations["get_embargo_extension_api_embargo_extensions__extension_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embargo-extensions/{extension_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Embargo Extension Decision
+         * @description Approve (the requested date becomes the release date) or refuse (managers).
+         */
+        post: operations["post_embargo_extension_decision_api_embargo_extensions__extension_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Restore
+         * @description Ask for an archived dataset to come back online: 202 with the request (the one
+         *     already queued or running, if any); 409 when it is online or was deleted.
+         */
+        post: operations["post_restore_api_datasets__dataset_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/restores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Restores
+         * @description Restore requests, newest first: managers see all, others their own.
+         */
+        get: operations["get_restores_api_restores_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/restores/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Restore
+         * @description One restore request: its requester, whoever sees its dataset, managers.
+         */
+        get: operations["get_restore_api_restores__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -1154,6 +1297,16 @@ export interface components {
             /** Notifications */
             notifications: number;
         };
+        /** DecisionIn */
+        DecisionIn: {
+            /** Approve */
+            approve: boolean;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
         /**
          * DownloadOptions
          * @description What the portal shows before a download: size, and the ways to fetch it.
@@ -1312,6 +1465,60 @@ export interface components {
          * @enum {string}
          */
         EventType: "annotation" | "notification";
+        /** ExtensionIn */
+        ExtensionIn: {
+            /**
+             * Release Date
+             * Format: date-time
+             * @description The release date asked for.
+             */
+            release_date: string;
+            /**
+             * Reason
+             * @description Why the data should stay closed longer.
+             */
+            reason: string;
+        };
+        /** ExtensionOut */
+        ExtensionOut: {
+            /** Id */
+            id: number;
+            /** Investigation */
+            investigation: number;
+            /**
+             * Code
+             * @description The investigation's proposal code.
+             */
+            code: string;
+            /** Requested By */
+            requested_by: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Previous Release Date
+             * @description The release date when asked.
+             */
+            previous_release_date: string | null;
+            /**
+             * Release Date
+             * Format: date-time
+             * @description The release date asked for.
+             */
+            release_date: string;
+            /** Status */
+            status: string;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decided */
+            decided: string | null;
+            /** Note */
+            note: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+        };
         /** FacetCount */
         FacetCount: {
             /** Value */
@@ -1480,8 +1687,18 @@ export interface components {
             end: string | null;
             /** Release Date */
             release_date: string | null;
+            /**
+             * Released
+             * @description When the policy pass released it.
+             */
+            released: string | null;
             /** Doi */
             doi: string | null;
+            /**
+             * Doi State
+             * @description draft, registered or findable; null: no DOI.
+             */
+            doi_state: string | null;
             /** Proposal Type */
             proposal_type: string;
             /** Public */
@@ -1595,6 +1812,13 @@ export interface components {
             /** Next */
             next?: string | null;
         };
+        /** Page[ExtensionOut] */
+        Page_ExtensionOut_: {
+            /** Items */
+            items: components["schemas"]["ExtensionOut"][];
+            /** Next */
+            next?: string | null;
+        };
         /** Page[InstrumentOut] */
         Page_InstrumentOut_: {
             /** Items */
@@ -1620,6 +1844,13 @@ export interface components {
         Page_ProblemOut_: {
             /** Items */
             items: components["schemas"]["ProblemOut"][];
+            /** Next */
+            next?: string | null;
+        };
+        /** Page[RestoreOut] */
+        Page_RestoreOut_: {
+            /** Items */
+            items: components["schemas"]["RestoreOut"][];
             /** Next */
             next?: string | null;
         };
@@ -1699,6 +1930,29 @@ export interface components {
             location: string;
             /** Created */
             created: boolean;
+        };
+        /**
+         * RestoreOut
+         * @description A restore request and where it stands.
+         */
+        RestoreOut: {
+            /** Id */
+            id: number;
+            /** Dataset */
+            dataset: number;
+            /** Status */
+            status: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Started */
+            started: string | null;
+            /** Finished */
+            finished: string | null;
+            /** Error */
+            error: string;
         };
         /**
          * Role
@@ -2940,6 +3194,247 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogbookStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_embargo_extension_api_investigations__ref__embargo_extensions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtensionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtensionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_embargo_extensions_api_embargo_extensions_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+                status?: string | null;
+                investigation?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ExtensionOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_embargo_extension_api_embargo_extensions__extension_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                extension_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtensionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_embargo_extension_decision_api_embargo_extensions__extension_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                extension_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExtensionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_restore_api_datasets__dataset_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_restores_api_restores_get: {
+        parameters: {
+            query?: {
+                /** @description queued, running, done or failed. */
+                status?: string | null;
+                /** @description Only this dataset's. */
+                dataset?: number | null;
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RestoreOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_restore_api_restores__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreOut"];
                 };
             };
             /** @description Validation Error */

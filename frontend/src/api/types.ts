@@ -31,21 +31,10 @@ export type Account = Schemas['AccountOut'];
 export type Timeline = Schemas['Timeline'];
 export type TimelinePoint = Schemas['TimelinePoint'];
 
-// The data policy (issue 7). Written by hand until its routes are in openapi.json.
-export interface EmbargoExtension {
-  id: number;
-  investigation: number;
-  code: string;
-  requested_by: string | null;
-  reason: string;
-  previous_release_date: string | null;
-  release_date: string;
-  status: string;
-  decided_by: string | null;
-  decided: string | null;
-  note: string;
-  created: string;
-}
+// The data policy.
+export type EmbargoExtension = Schemas['ExtensionOut'];
+export type Restore = Schemas['RestoreOut'];
+// Written by hand until their routes are in openapi.json.
 export interface DoiRequest {
   id: number;
   title: string;
@@ -59,15 +48,6 @@ export interface DoiRequest {
   decided: string | null;
   note: string;
   created: string;
-}
-export interface Restore {
-  id: number;
-  dataset: number;
-  status: string;
-  created: string;
-  started: string | null;
-  finished: string | null;
-  error: string;
 }
 export interface PlanStep {
   count: number;

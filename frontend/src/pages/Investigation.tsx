@@ -15,6 +15,7 @@ import { EmbargoExtensions } from '../components/policy/EmbargoExtension';
 import { Empty, ErrorMessage, Loading } from '../components/Status';
 import { maySeeData } from '../lib/access';
 import { addToBasket } from '../lib/basket';
+import { isReleased, releaseText } from '../lib/release';
 import type { ColumnConfig } from '../lib/columns';
 import { columnsFor, loadColumnConfig } from '../lib/columns';
 import { formatBytes, formatCount, formatDate, formatDateTime, humanise, isFuture } from '../lib/format';
@@ -22,18 +23,6 @@ import { useUrlQuery } from '../lib/query';
 import { useTitle } from '../lib/title';
 
 const ROLE_ORDER = ['principal_investigator', 'co_investigator', 'local_contact', 'collaborator'];
-
-/** Whether the policy released the investigation (or its release date has passed). */
-function isReleased(inv: Investigation): boolean {
-  return inv.public;
-}
-
-/** "open data since 2024-03-01", "embargo until 2027-06-30", "not released (not kept)". */
-function releaseText(inv: Investigation): string {
-  if (isReleased(inv)) return inv.release_date ? `open data since ${formatDate(inv.release_date)}` : 'open data';
-  if (!inv.release_date) return 'closed: no release date';
-  return `embargo until ${formatDate(inv.release_date)}`;
-}
 
 function Summary({ inv }: { inv: Investigation }) {
   return (
@@ -73,6 +62,11 @@ function Summary({ inv }: { inv: Investigation }) {
                 <a href={`https://doi.org/${inv.doi}`} className="small" aria-label={`${inv.doi} at doi.org`}>
                   doi.org
                 </a>
+                {inv.doi_state && inv.doi_state !== 'findable' ? (
+                  <div className="muted small" data-testid="doi-state">
+                    {inv.doi_state}: findable once the data is open
+                  </div>
+                ) : null}
               </>
             ) : (
               '—'

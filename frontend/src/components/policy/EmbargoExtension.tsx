@@ -1,19 +1,20 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 
-import { apiGetJson } from '../../api/client';
+import { apiGet } from '../../api/client';
 import { askEmbargoExtension } from '../../api/policy';
-import type { EmbargoExtension, Investigation, Page } from '../../api/types';
+import type { EmbargoExtension, Investigation } from '../../api/types';
 import { useApi } from '../../api/useApi';
 import { useSession } from '../../auth/session';
 import { formatDate, formatDateTime } from '../../lib/format';
+import { isReleased } from '../../lib/release';
 import { useAction } from '../../lib/action';
 import { Dialog, DialogButtons } from '../Dialog';
 import { ErrorMessage, Problem } from '../Status';
 
 /** Whether the caller may ask to keep the investigation closed longer: its PI, or a manager. */
 export function mayAskExtension(inv: Investigation, username: string | null, isManager: boolean): boolean {
-  if (inv.public) return false;
+  if (isReleased(inv)) return false;
   return isManager || inv.participants.some((p) => p.username === username && p.role === 'principal_investigator');
 }
 
@@ -92,7 +93,7 @@ export function EmbargoExtensions({ inv }: { inv: Investigation }) {
   const may = mayAskExtension(inv, user.username, isManager);
   const isPi = inv.participants.some((p) => p.username === user.username && p.role === 'principal_investigator');
   const list = useApi(isPi || isManager ? `extensions-${inv.id}-${user.username}-${version}` : null, (signal) =>
-    apiGetJson<Page<EmbargoExtension>>('/api/embargo-extensions', { investigation: inv.id, limit: 20 }, signal),
+    apiGet('/api/embargo-extensions', { query: { investigation: String(inv.id), limit: 20 }, signal }),
   );
   const items = list.data?.items ?? [];
   // One request waits at a time: the button comes back once a manager has decided.

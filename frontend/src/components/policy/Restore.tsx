@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-import { apiGetJson } from '../../api/client';
+import { apiGet } from '../../api/client';
 import { askRestore } from '../../api/policy';
 import type { Dataset, Restore } from '../../api/types';
 import { useSession } from '../../auth/session';
@@ -49,7 +49,7 @@ export function RestorePanel({ dataset, onOnline }: { dataset: Dataset; onOnline
     }
     if (!active) return;
     const timer = window.setTimeout(() => {
-      apiGetJson<Restore>(`/api/restores/${restore.id}`)
+      apiGet('/api/restores/{request_id}', { path: { request_id: restore.id } })
         .then(setRestore)
         .catch((e: Error) => setProblem(e.message));
     }, POLL_MS);

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 
-import { apiGetJson } from '../../api/client';
-import type { DoiRequest, EmbargoExtension, Page, PassPlan, PolicyPass, Restore } from '../../api/types';
+import { apiGet, apiGetJson } from '../../api/client';
+import type { DoiRequest, Page, PassPlan, PolicyPass } from '../../api/types';
 import { useApi } from '../../api/useApi';
 import { DecideButtons } from '../../components/policy/Decide';
 import { Empty, ErrorMessage, Loading } from '../../components/Status';
@@ -185,7 +185,7 @@ function RecentPasses() {
 
 function PendingExtensions({ version, onDecided }: { version: number; onDecided: () => void }) {
   const list = useApi(`pending-extensions-${version}`, (signal) =>
-    apiGetJson<Page<EmbargoExtension>>('/api/embargo-extensions', { status: 'pending', limit: 100 }, signal),
+    apiGet('/api/embargo-extensions', { query: { status: 'pending', limit: 100 }, signal }),
   );
   if (list.error) return <ErrorMessage error={list.error} what="the embargo extension requests" />;
   if (!list.data) return <Loading what="the embargo extension requests" />;
@@ -241,7 +241,7 @@ function ActiveRestores({ version }: { version: number }) {
   const queued = useApi(`restores-${version}`, (signal) =>
     Promise.all(
       ['queued', 'running', 'failed'].map((status) =>
-        apiGetJson<Page<Restore>>('/api/restores', { status, limit: 50 }, signal),
+        apiGet('/api/restores', { query: { status, limit: 50 }, signal }),
       ),
     ).then((pages) => pages.flatMap((p) => p.items)),
   );
