@@ -21,7 +21,7 @@ from fairbeam.api.app import create_app
 from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation
 from fairbeam.config import Settings
 from fairbeam.logbook.models import LogbookEvent
-from fairbeam.policy.models import EmbargoExtension
+from fairbeam.policy.models import DoiCollection, EmbargoExtension
 from tests.world import ROLES, World
 
 # The roles of tests/world.py, and a caller whose token is not valid.
@@ -102,6 +102,7 @@ class Case:
     expect: Outcome
     body: Callable[[str], Any] | None = None
     writes: type | None = None  # the table that gains one row per accepted write
+    page: bool = False  # an HTML page for people: its errors are pages too
 
     @property
     def id(self) -> str:
@@ -424,36 +425,6 @@ ACCESS: list[Case] = [
         FOREIGN_DATA,
     ),
     Case("GET", "/api/logbook/stats", "/api/logbook/stats", STAFF_ONLY),
-    # Restores: whoever sees a dataset's data asks (the world's datasets are online: 409
-    # once let in); requests are seen by their requester, the dataset's viewers and
-    # managers. tests/policy/test_restore.py checks archived data end to end.
-    Case(
-        "POST",
-        "/api/datasets/{dataset_id}/restore",
-        "/api/datasets/{closed_dataset}/restore",
-        outcome(404, participant=409, staff=409, manager=409, software=409, bad_token=401),
-    ),
-    Case(
-        "POST",
-        "/api/datasets/{dataset_id}/restore",
-        "/api/datasets/{open_dataset}/restore",
-        outcome(409, anonymous=401, bad_token=401),
-    ),
-    Case(
-        "POST",
-        "/api/datasets/{dataset_id}/restore",
-        "/api/datasets/{foreign_dataset}/restore",
-        FOREIGN_DATA | {"other_staff": 409, "manager": 409},
-    ),
-    Case("POST", "/api/datasets/{dataset_id}/restore", "/api/datasets/999999/restore", MISSING),
-    Case("GET", "/api/restores", "/api/restores", outcome(200, anonymous=401, bad_token=401)),
-    Case(
-        "GET",
-        "/api/restores",
-        "/api/restores?status=lost",
-        outcome(422, anonymous=401, bad_token=401),
-    ),
-    Case("GET", "/api/restores/{request_id}", "/api/restores/999999", MISSING),
     # Embargo extensions: the principal investigator asks (here alice on MX-1001; the
     # manager's second request finds hers pending), managers decide; open data cannot
     # be closed again. tests/policy/test_extensions.py checks the rest.
@@ -516,6 +487,60 @@ ACCESS: list[Case] = [
         outcome(403, anonymous=401, bad_token=401, manager=404),
         lambda _: {"approve": True, "note": "fine"},
     ),
+    # Restores: whoever sees a dataset's data asks (the world's datasets are online: 409
+    # once let in); requests are seen by their requester, the dataset's viewers and
+    # managers. tests/policy/test_restore.py checks archived data end to end.
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{closed_dataset}/restore",
+        outcome(404, participant=409, staff=409, manager=409, software=409, bad_token=401),
+    ),
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{open_dataset}/restore",
+        outcome(409, anonymous=401, bad_token=401),
+    ),
+    Case(
+        "POST",
+        "/api/datasets/{dataset_id}/restore",
+        "/api/datasets/{foreign_dataset}/restore",
+        FOREIGN_DATA | {"other_staff": 409, "manager": 409},
+    ),
+    Case("POST", "/api/datasets/{dataset_id}/restore", "/api/datasets/999999/restore", MISSING),
+    Case("GET", "/api/restores", "/api/restores", outcome(200, anonymous=401, bad_token=401)),
+    Case(
+        "GET",
+        "/api/restores",
+        "/api/restores?status=lost",
+        outcome(422, anonymous=401, bad_token=401),
+    ),
+    Case("GET", "/api/restores/{request_id}", "/api/restores/999999", MISSING),
+    # DOIs: a logged-in user asks for a DOI on datasets they see (none here: 404 naming
+    # nothing), sees their own requests; managers see all and decide. A DOI's metadata
+    # and landing page are public. tests/policy/test_doi_collections.py checks the rest.
+    Case(
+        "POST",
+        "/api/doi-requests",
+        "/api/doi-requests",
+        MISSING_WRITE,
+        lambda _: {"title": "A collection", "datasets": [999999]},
+        DoiCollection,
+    ),
+    Case(
+        "GET", "/api/doi-requests", "/api/doi-requests", outcome(200, anonymous=401, bad_token=401)
+    ),
+    Case("GET", "/api/doi-requests/{request_id}", "/api/doi-requests/999999", MISSING_WRITE),
+    Case(
+        "POST",
+        "/api/doi-requests/{request_id}/decision",
+        "/api/doi-requests/999999/decision",
+        outcome(403, anonymous=401, bad_token=401, manager=404),
+        lambda _: {"approve": True, "note": "fine"},
+    ),
+    Case("GET", "/api/dois/{doi:path}", "/api/dois/10.5072/ESRF-NO-SUCH", outcome(404)),
+    Case("GET", "/doi/{doi:path}", "/doi/10.5072/ESRF-NO-SUCH", outcome(404), page=True),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)
@@ -580,7 +605,7 @@ def test_route_answers_each_role(
             json=case.body(caller) if case.body else None,
         )
         got[caller] = response.status_code
-        if response.status_code >= 400:
+        if response.status_code >= 400 and not case.page:
             body = response.json()
             assert set(body) == {"detail"}, (caller, body)
             assert isinstance(body["detail"], str) and body["detail"], (caller, body)

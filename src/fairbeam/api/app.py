@@ -26,8 +26,10 @@ from fairbeam.errors import FairbeamError, TooManyAttempts
 from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.logbook.routes import router as logbook_router
-from fairbeam.policy.routes import router as policy_router
+from fairbeam.policy.doi_routes import router as doi_router
+from fairbeam.policy.landing import router as landing_router
 from fairbeam.policy.restore_routes import router as restore_router
+from fairbeam.policy.routes import router as policy_router
 from fairbeam.policy.worker import start_restore_worker
 from fairbeam.stats.routes import router as stats_router
 from fairbeam.transfer.routes import router as transfer_router
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         catalogue_router,
         ingest_router,
         logbook_router,
+        doi_router,
         policy_router,
         restore_router,
         stats_router,
@@ -137,5 +140,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         viewer_router,
     ):
         app.include_router(router, prefix="/api")
+    # Landing pages of DOIs, outside /api, before the portal answers every other path.
+    app.include_router(landing_router)
     mount_portal(app, settings.portal_dir)
     return app

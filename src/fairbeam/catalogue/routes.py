@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
-from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep
+from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep, SettingsDep
 from fairbeam.catalogue import datasets, service
 from fairbeam.catalogue.announce import announce_registered
 from fairbeam.catalogue.datasets import DatasetFilters
@@ -93,10 +93,10 @@ def get_investigation_samples(
     "/investigations", response_model=InvestigationOut, status_code=status.HTTP_201_CREATED
 )
 def post_investigation(
-    body: InvestigationIn, session: SessionDep, principal: CurrentPrincipal
+    body: InvestigationIn, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
 ) -> InvestigationOut:
-    """Create an investigation (managers, and software on its beamline)."""
-    investigation = service.create_investigation(session, principal, body)
+    """Create an investigation (managers, and software on its beamline), with its DOI."""
+    investigation = service.create_investigation(session, principal, body, settings)
     session.commit()
     states = service.doi_states(session, [investigation.id])
     return service.investigation_out(investigation, states.get(investigation.id))

@@ -33,9 +33,11 @@ from fairbeam.catalogue.schemas import (
     row_id,
 )
 from fairbeam.catalogue.search import like_pattern
+from fairbeam.config import Settings
 from fairbeam.db.base import as_utc, utcnow
 from fairbeam.errors import Conflict, InvalidInput, NotFound
 from fairbeam.pagination import after, decode_cursor, encode_cursor
+from fairbeam.policy.doi import ensure_investigation_doi
 from fairbeam.policy.models import Doi
 
 INVESTIGATION_SORTS = {
@@ -266,9 +268,13 @@ def get_investigation(session: Session, ref: str | int) -> Investigation:
 
 
 def create_investigation(
-    session: Session, principal: Principal, data: InvestigationIn
+    session: Session,
+    principal: Principal,
+    data: InvestigationIn,
+    settings: Settings | None = None,
 ) -> Investigation:
-    """A new investigation with its participants (managers, or software on its beamline)."""
+    """A new investigation with its participants (managers, or software on its beamline);
+    with ``settings``, its DOI is minted (registered, not findable) at once."""
     instrument = session.scalar(select(Instrument).where(Instrument.name == data.instrument))
     if instrument is None:
         raise InvalidInput(f"instrument {data.instrument!r} does not exist")
@@ -318,4 +324,13 @@ def create_investigation(
     )
     session.flush()
     session.expire(investigation)
-    return get_investigation(session, investigation.id)
+    created = get_investigation(session, investigation.id)
+    if settings is not None:
+        ensure_investigation_doi(
+            session,
+            settings,
+            created,
+            actor=principal.username or "system",
+            actor_id=principal.user_id,
+        )
+    return created
