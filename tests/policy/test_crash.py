@@ -1,0 +1,187 @@
+"""A policy pass killed (SIGKILL) at each step of archive, restore and deletion loses no
+byte, leaves the catalogue consistent, and the next pass finishes the work.
+
+`fairbeam policy run` runs as a real subprocess; FAIRBEAM_FAULT_POINT names the point
+where it kills itself (fairbeam.policy.faults).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fairbeam.catalogue.models import Datafile, Dataset
+from fairbeam.config import Settings
+from fairbeam.policy.bundle import BundleError, verify_bundle
+from fairbeam.policy.models import ArchiveBundle, BundleState, PolicyPass, RestoreRequest
+from fairbeam.policy.service import STALE_AFTER
+from tests.policy.archive_data import A_YEAR_LATER, MEASURED, OnDisk, raw_dataset, state_of
+
+FAIRBEAM = str(Path(sys.executable).parent / "fairbeam")
+STALE = STALE_AFTER + timedelta(minutes=1)
+
+
+def policy_run(settings: Settings, as_of: date, fault: str | None = None) -> int:
+    """Run `fairbeam policy run --as-of` in a fresh process; its exit code (-9: killed)."""
+    env = {
+        **os.environ,
+        "FAIRBEAM_DATABASE_URL": settings.database_url,
+        "FAIRBEAM_VAR": str(settings.var),
+        "FAIRBEAM_STORAGE": str(settings.storage),
+        "FAIRBEAM_ARCHIVE": str(settings.archive),
+        "FAIRBEAM_DATA_ROOTS": ",".join(str(root) for root in settings.data_roots),
+    }
+    env.pop("FAIRBEAM_FAULT_POINT", None)
+    if fault:
+        env["FAIRBEAM_FAULT_POINT"] = fault
+    done = subprocess.run(
+        [FAIRBEAM, "policy", "run", "--as-of", as_of.isoformat(), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(
+            f"policy run failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}"
+        )
+    return done.returncode
+
+
+def after_the_kill(session: Session) -> None:
+    """Let the killed pass's heartbeat go stale, as it does hours later: until then the
+    pass service counts it as running and starts no other (fairbeam.policy.service)."""
+    session.expire_all()
+    for row in session.scalars(select(PolicyPass).where(PolicyPass.status == "running")):
+        row.started -= STALE
+        row.finished = row.started
+    session.commit()
+
+
+def bytes_are_safe(session: Session, settings: Settings, data: OnDisk) -> None:
+    """Every file's bytes are online (as written) or in a verified bundle, and the
+    catalogue says where they are."""
+    state, tiers = state_of(session, data.dataset)
+    bundles = session.scalars(
+        select(ArchiveBundle).where(
+            ArchiveBundle.dataset_id == data.dataset,
+            ArchiveBundle.state.in_([BundleState.verified, BundleState.complete]),
+        )
+    ).all()
+    in_bundle: dict[str, str] = {}
+    for bundle in bundles:
+        try:
+            manifest = verify_bundle(settings.archive / bundle.path, bundle.checksum)
+        except BundleError as exc:
+            raise AssertionError(f"bundle {bundle.id} is {bundle.state} but fails: {exc}") from exc
+        in_bundle.update({f["path"]: f["checksum"] for f in manifest["files"]})
+    algorithm = "xxh3"
+    for path, written in data.files.items():
+        disk = data.folder / path
+        online = disk.is_file() and disk.read_bytes() == written
+        archived = in_bundle.get(path) == file_checksum_of(written, algorithm)
+        assert online or archived, f"{path} of dataset {data.dataset} is lost"
+    if state == "online":
+        assert tiers == {"online"} and data.on_disk() == data.files
+    elif state == "archived":
+        assert tiers == {"archive"} and len(in_bundle) == len(data.files)
+    else:
+        assert state == "restoring" and len(in_bundle) == len(data.files)
+
+
+def file_checksum_of(data: bytes, algorithm: str) -> str:
+    from fairbeam.storage.checksums import new_hasher
+
+    hasher = new_hasher(algorithm)
+    hasher.update(data)
+    return f"{algorithm}:{hasher.hexdigest()}"
+
+
+def nothing_left_half_way(session: Session, settings: Settings) -> None:
+    session.expire_all()
+    half = [BundleState.packing, BundleState.packed, BundleState.verified]
+    assert session.scalar(select(ArchiveBundle.id).where(ArchiveBundle.state.in_(half))) is None
+    assert not list(settings.archive.rglob("*.part"))
+    assert not list(settings.data_roots[0].rglob("*.fairbeam-restore"))
+
+
+@pytest.mark.parametrize(
+    "fault", ["archive:after-pack", "archive:after-verify", "archive:during-removal"]
+)
+def test_archive_killed_then_finished(session: Session, settings: Settings, fault: str) -> None:
+    datasets = [raw_dataset(session, settings, "MX-3001", f"kill_{n:04d}") for n in range(2)]
+
+    assert policy_run(settings, A_YEAR_LATER, fault) == -signal.SIGKILL
+
+    for data in datasets:
+        bytes_are_safe(session, settings, data)
+    first = state_of(session, datasets[0].dataset)[0]
+    assert first == ("archived" if fault == "archive:during-removal" else "online")
+    assert state_of(session, datasets[1].dataset) == ("online", {"online"})
+
+    after_the_kill(session)
+    assert policy_run(settings, A_YEAR_LATER) == 0
+
+    for data in datasets:
+        bytes_are_safe(session, settings, data)
+        assert state_of(session, data.dataset) == ("archived", {"archive"})
+        assert data.on_disk() == {} and not data.folder.exists()
+    nothing_left_half_way(session, settings)
+    complete = session.scalars(
+        select(ArchiveBundle.dataset_id).where(ArchiveBundle.state == BundleState.complete)
+    ).all()
+    assert sorted(complete) == sorted(d.dataset for d in datasets)
+
+
+def test_restore_killed_mid_extract_then_finished(session: Session, settings: Settings) -> None:
+    data = raw_dataset(session, settings, "MX-3002", "back_0001")
+    assert policy_run(settings, A_YEAR_LATER) == 0
+    assert state_of(session, data.dataset) == ("archived", {"archive"})
+    session.add(RestoreRequest(dataset_id=data.dataset))
+    session.commit()
+
+    assert policy_run(settings, A_YEAR_LATER, "restore:during-extract") == -signal.SIGKILL
+
+    bytes_are_safe(session, settings, data)
+    assert state_of(session, data.dataset)[0] == "restoring"
+
+    after_the_kill(session)
+    assert policy_run(settings, A_YEAR_LATER) == 0
+
+    assert state_of(session, data.dataset) == ("online", {"online"})
+    assert data.on_disk() == data.files
+    bytes_are_safe(session, settings, data)
+    nothing_left_half_way(session, settings)
+    session.expire_all()
+    assert [r.status for r in session.scalars(select(RestoreRequest))] == ["done"]
+
+
+def test_deletion_killed_then_finished(session: Session, settings: Settings) -> None:
+    data = raw_dataset(session, settings, "IN-3003", "secret_0001", proposal_type="industrial")
+    kept = raw_dataset(session, settings, "MX-3003", "kept_0001", start=MEASURED)
+    day = date(MEASURED.year, 12, 1)
+
+    assert policy_run(settings, day, "delete:during-removal") == -signal.SIGKILL
+
+    # Killed half-way: the dataset is still due, the other is untouched.
+    assert 0 < len(data.on_disk()) < len(data.files)
+    assert state_of(session, data.dataset)[0] == "online"
+    bytes_are_safe(session, settings, kept)
+
+    after_the_kill(session)
+    assert policy_run(settings, day) == 0
+
+    assert data.on_disk() == {} and state_of(session, data.dataset) == ("deleted", {"deleted"})
+    session.expire_all()
+    assert session.get(Dataset, data.dataset) is not None
+    rows = session.scalars(select(Datafile.tier).where(Datafile.dataset_id == data.dataset))
+    assert list(rows) == ["deleted"] * len(data.files)
+    bytes_are_safe(session, settings, kept)
