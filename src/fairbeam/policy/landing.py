@@ -364,8 +364,10 @@ def _size(n: int) -> str:
 
 
 def _script_json(data: dict[str, Any]) -> str:
-    # JSON inside <script>: no "</" may end the element early.
-    return json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    # JSON inside <script>: no markup character may end the element or change how the
+    # parser reads it; JSON's \u escapes keep the text the same.
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _creator_html(c: CreatorOut) -> str:
