@@ -21,18 +21,46 @@ pytestmark = pytest.mark.browser
 MANAGER = "dmorel"
 USER = "aferreira"
 
-# Archives one dataset of the server's catalogue, as the policy pass would.
-ARCHIVE = """
+# Steps of the policy pass on one object of the server's catalogue, run beside it.
+BESIDE = """
 import sys
 from fairbeam.config import load_settings
 from fairbeam.db.engine import make_engine, make_sessionmaker
-from fairbeam.policy.archive import archive_dataset
 
 settings = load_settings()
 sessions = make_sessionmaker(make_engine(settings.database_url))
+"""
+# Archive one dataset.
+ARCHIVE = """
+from fairbeam.policy.archive import archive_dataset
+
 outcome = archive_dataset(sessions, settings, int(sys.argv[1]), actor="test")
 print(outcome.status, outcome.problem or "")
 """
+# Give a released investigation its findable DOI.
+PUBLISH = """
+from fairbeam.catalogue.models import Investigation
+from fairbeam.policy.doi import make_findable
+
+with sessions() as session:
+    investigation = session.get(Investigation, int(sys.argv[1]))
+    print(make_findable(session, settings, investigation).doi)
+    session.commit()
+"""
+
+
+def run_beside(portal: Portal, script: str, *args: object) -> str:
+    """Run a step of the policy on the server's catalogue; what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", BESIDE + script, *map(str, args)],
+        env=portal.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def embargoed_with_pi(portal: Portal) -> tuple[dict[str, Any], str]:
@@ -148,16 +176,8 @@ def test_user_restores_an_archived_dataset(page: Page, portal: Portal) -> None:
     query = {"investigation": investigation["id"], "type": "raw", "sort": "start", "limit": 1}
     dataset = portal.api("/api/datasets", USER, **query)["items"][0]
     number = dataset["id"]
-    archived = subprocess.run(
-        [sys.executable, "-c", ARCHIVE, str(number)],
-        env=portal.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert archived.returncode == 0, archived.stderr
-    assert archived.stdout.startswith("archived"), archived.stdout
+    archived = run_beside(portal, ARCHIVE, number)
+    assert archived.startswith("archived"), archived
     assert portal.api(f"/api/datasets/{number}", USER)["storage_state"] == "archived"
 
     log_in(page, portal, USER)
@@ -180,11 +200,71 @@ def test_user_restores_an_archived_dataset(page: Page, portal: Portal) -> None:
     assert restore["status"] == "done"
 
 
+def test_user_asks_for_a_doi_on_datasets_of_two_investigations(page: Page, portal: Portal) -> None:
+    mine = portal.api("/api/investigations", USER, scope="mine", limit=50)["items"]
+    chosen = [i for i in mine if i["dataset_count"] >= 2][:2]
+    assert len(chosen) == 2, "the demo user takes part in two investigations with datasets"
+    log_in(page, portal, USER)
+    picked: list[int] = []
+    for investigation, ticks in zip(chosen, (2, 1), strict=True):
+        page.goto(f"{portal.url}/investigations/{investigation['id']}")
+        rows = page.get_by_test_id("dataset-row")
+        expect(rows.first).to_be_visible()
+        for row in range(ticks):
+            rows.nth(row).get_by_test_id("dataset-select").check()
+            picked.append(int(rows.nth(row).get_attribute("data-id") or 0))
+        page.get_by_role("button", name="Add to a DOI request").first.click()
+    basket = page.get_by_test_id("doi-basket-count")
+    expect(basket).to_have_text("3 datasets from 2 investigations in the DOI request")
+
+    page.get_by_role("button", name="Ask for a DOI").click()
+    dialog = page.get_by_role("dialog", name="Ask for a DOI on a collection of datasets")
+    expect(dialog.get_by_role("listitem")).to_have_count(3)
+    dialog.get_by_label("Title").fill("Datasets of the 2026 paper")
+    dialog.get_by_label("Description").fill("Every dataset behind the figures.")
+    dialog.get_by_role("button", name="Ask for the DOI").click()
+    expect(page.get_by_test_id("doi-sent")).to_contain_text("pending")
+    expect(basket).to_have_count(0)  # sent: the basket is empty again
+
+    [asked] = portal.api("/api/doi-requests", USER)["items"]
+    assert (asked["title"], asked["dataset_count"], asked["status"]) == (
+        "Datasets of the 2026 paper",
+        3,
+        "pending",
+    )
+    page.goto(f"{portal.url}/my-data")
+    expect(page.get_by_test_id("my-doi-request")).to_have_attribute("data-status", "pending")
+
+    log_out(page)
+    log_in(page, portal, MANAGER)
+    page.goto(f"{portal.url}/manager/policy")
+    request = page.locator(f'[data-testid="pending-doi"][data-id="{asked["id"]}"]')
+    expect(request).to_contain_text("3 datasets")
+    request.get_by_role(
+        "button", name="Approve the DOI request “Datasets of the 2026 paper”"
+    ).click()
+    expect(request).to_have_count(0)
+
+    decided = portal.api(f"/api/doi-requests/{asked['id']}", USER)
+    assert decided["status"] == "approved"
+    assert decided["doi"]
+    log_out(page)
+    log_in(page, portal, USER)
+    page.goto(f"{portal.url}/my-data")
+    mine_now = page.get_by_test_id("my-doi-request")
+    expect(mine_now).to_have_attribute("data-status", "approved")
+    expect(mine_now.get_by_role("link", name=decided["doi"])).to_have_attribute(
+        "href", f"/doi/{decided['doi']}"
+    )
+    save_screenshot(page, "policy-doi-approved")
+
+
 def test_investigation_doi_opens_its_landing_page(page: Page, portal: Portal) -> None:
-    opened = portal.api("/api/investigations", scope="open", limit=50)["items"]
-    with_doi = [i for i in opened if i["doi"]]
-    assert with_doi, "every investigation gets a DOI when it is created"
-    investigation = with_doi[0]
+    opened = portal.api("/api/investigations", scope="open", limit=1)["items"][0]
+    # The demo's investigations are created without the policy: the pass gives them DOIs.
+    doi = run_beside(portal, PUBLISH, opened["id"])
+    investigation = portal.api(f"/api/investigations/{opened['id']}")
+    assert (investigation["doi"], investigation["doi_state"]) == (doi, "findable")
     page.goto(f"{portal.url}/investigations/{investigation['id']}")
     link = page.get_by_test_id("doi-landing")
     expect(link).to_have_text(investigation["doi"])

@@ -124,7 +124,7 @@ export interface paths {
         put?: never;
         /**
          * Post Investigation
-         * @description Create an investigation (managers, and software on its beamline).
+         * @description Create an investigation (managers, and software on its beamline), with its DOI.
          */
         post: operations["post_investigation_api_investigations_post"];
         delete?: never;
@@ -546,6 +546,90 @@ export interface paths {
          *     their beamlines, managers of all).
          */
         get: operations["get_logbook_stats_api_logbook_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doi-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Doi Requests
+         * @description DOI requests, newest first: managers see all, others their own.
+         */
+        get: operations["get_doi_requests_api_doi_requests_get"];
+        put?: never;
+        /**
+         * Post Doi Request
+         * @description Ask for a DOI on datasets you can see, across investigations (a manager decides).
+         */
+        post: operations["post_doi_request_api_doi_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doi-requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Doi Request
+         * @description One DOI request (its requester and managers).
+         */
+        get: operations["get_doi_request_api_doi_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/doi-requests/{request_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Doi Decision
+         * @description Approve (the DOI is minted) or refuse a pending DOI request (managers).
+         */
+        post: operations["post_doi_decision_api_doi_requests__request_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dois/{doi}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Public Doi
+         * @description A DOI's public metadata (what its landing page shows), for anyone.
+         */
+        get: operations["get_public_doi_api_dois__doi__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1172,6 +1256,25 @@ export interface components {
          * @enum {string}
          */
         ContentFormat: "markdown" | "html" | "text";
+        /** CreatorOut */
+        CreatorOut: {
+            /** Name */
+            name: string;
+            /** Given Name */
+            given_name: string | null;
+            /** Family Name */
+            family_name: string | null;
+            /**
+             * Orcid
+             * @description The ORCID iD as a URL, when known.
+             */
+            orcid: string | null;
+            /**
+             * Kind
+             * @description Personal or Organizational.
+             */
+            kind: string;
+        };
         /** DatafileOut */
         DatafileOut: {
             /** Id */
@@ -1278,6 +1381,11 @@ export interface components {
              * Format: date-time
              */
             created: string;
+            /**
+             * Storage State
+             * @default online
+             */
+            storage_state: string;
         };
         /**
          * DatasetType
@@ -1306,6 +1414,142 @@ export interface components {
              * @default
              */
             note: string;
+        };
+        /** DoiOut */
+        DoiOut: {
+            /** Doi */
+            doi: string;
+            /**
+             * Resolver
+             * @description https://doi.org/ followed by the DOI.
+             */
+            resolver: string;
+            /**
+             * Url
+             * @description The landing page the DOI resolves to.
+             */
+            url: string;
+            /**
+             * State
+             * @description registered (resolves) or findable (also indexed).
+             */
+            state: string;
+            /**
+             * Kind
+             * @description investigation or collection.
+             */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Creators */
+            creators: components["schemas"]["CreatorOut"][];
+            /** Publisher */
+            publisher: string;
+            /** Publication Year */
+            publication_year: number;
+            /**
+             * Open
+             * @description True once every dataset it names is open.
+             */
+            open: boolean;
+            /**
+             * Release Date
+             * @description When the data opens (or opened).
+             */
+            release_date: string | null;
+            /** Instrument */
+            instrument: string | null;
+            /** Investigation */
+            investigation: number | null;
+            /**
+             * Code
+             * @description The investigation's proposal code.
+             */
+            code: string | null;
+            /** Collection */
+            collection: number | null;
+            /** Techniques */
+            techniques: string[];
+            /**
+             * Collected
+             * @description Start/end of the measurements (ISO 8601).
+             */
+            collected: string | null;
+            /** Dataset Count */
+            dataset_count: number;
+            /** File Count */
+            file_count: number;
+            /** Volume Bytes */
+            volume_bytes: number;
+            /** Formats */
+            formats: string[];
+            /**
+             * Related
+             * @description DOIs it references or is referenced by.
+             */
+            related: string[];
+            /** Citation */
+            citation: string;
+            /**
+             * Attributes
+             * @description The DataCite 4.5 attributes.
+             */
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        /** DoiRequestIn */
+        DoiRequestIn: {
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Datasets
+             * @description Ids of the datasets, each once (at most 10,000).
+             */
+            datasets: number[];
+        };
+        /** DoiRequestOut */
+        DoiRequestOut: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /** Requested By */
+            requested_by: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Decided */
+            decided: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Note */
+            note: string;
+            /** Dataset Count */
+            dataset_count: number;
+            /**
+             * Doi
+             * @description The DOI minted on approval.
+             */
+            doi: string | null;
+            /**
+             * Doi State
+             * @description registered, or findable once all data is open.
+             */
+            doi_state: string | null;
         };
         /**
          * DownloadOptions
@@ -1809,6 +2053,13 @@ export interface components {
         Page_DatasetOut_: {
             /** Items */
             items: components["schemas"]["DatasetOut"][];
+            /** Next */
+            next?: string | null;
+        };
+        /** Page[DoiRequestOut] */
+        Page_DoiRequestOut_: {
+            /** Items */
+            items: components["schemas"]["DoiRequestOut"][];
             /** Next */
             next?: string | null;
         };
@@ -3194,6 +3445,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogbookStats"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_doi_requests_api_doi_requests_get: {
+        parameters: {
+            query?: {
+                /** @description pending, approved or refused. */
+                status?: string | null;
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DoiRequestOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_doi_request_api_doi_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DoiRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoiRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_doi_request_api_doi_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoiRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_doi_decision_api_doi_requests__request_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoiRequestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_public_doi_api_dois__doi__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                doi: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoiOut"];
                 };
             };
             /** @description Validation Error */

@@ -34,21 +34,8 @@ export type TimelinePoint = Schemas['TimelinePoint'];
 // The data policy.
 export type EmbargoExtension = Schemas['ExtensionOut'];
 export type Restore = Schemas['RestoreOut'];
+export type DoiRequest = Schemas['DoiRequestOut'];
 // Written by hand until their routes are in openapi.json.
-export interface DoiRequest {
-  id: number;
-  title: string;
-  description: string;
-  dataset_count: number;
-  requested_by: string | null;
-  status: string;
-  doi: string | null;
-  doi_state: string | null;
-  decided_by: string | null;
-  decided: string | null;
-  note: string;
-  created: string;
-}
 export interface PlanStep {
   count: number;
   first: number[];

@@ -8,7 +8,7 @@ import { useApi } from '../api/useApi';
 import { useSession } from '../auth/session';
 import { DownloadChoices, LoginToDownload } from '../components/Download';
 import { FileList } from '../components/FileList';
-import { RestorePanel, storageState } from '../components/policy/Restore';
+import { RestorePanel } from '../components/policy/Restore';
 import { ErrorMessage, Loading } from '../components/Status';
 import { formatBytes, formatCount, formatDateTime, formatValue, humanise } from '../lib/format';
 import { useTitle } from '../lib/title';
@@ -239,7 +239,7 @@ function DatasetBody({ dataset }: { dataset: Dataset }) {
   return (
     <>
       {/* The viewer reads the files on disk: none while they are only in the archive. */}
-      {storageState(dataset) === 'online' ? <ViewerSection dataset={dataset} state={state} /> : null}
+      {dataset.storage_state === 'online' ? <ViewerSection dataset={dataset} state={state} /> : null}
       <div className="two-columns wide-left">
         <Parameters dataset={dataset} />
         <Provenance dataset={dataset} />
@@ -322,7 +322,7 @@ export function DatasetPage() {
         </p>
       </section>
       <RestorePanel dataset={d} onOnline={() => setVersion((v) => v + 1)} />
-      <DatasetBody key={storageState(d)} dataset={d} />
+      <DatasetBody key={d.storage_state} dataset={d} />
     </article>
   );
 }

@@ -178,7 +178,6 @@ function SelectionBar({ chosen, options, onClear }: { chosen: Map<number, Datase
           onClear();
         }}
         data-testid="selection-to-doi"
-        aria-label={`Add the ${datasets.length} selected datasets to a DOI request`}
       >
         Add to a DOI request
       </button>

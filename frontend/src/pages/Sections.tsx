@@ -3,6 +3,7 @@ import { Link, useLocation } from 'react-router';
 
 import { useSession } from '../auth/session';
 import { InvestigationList } from '../components/InvestigationList';
+import { MyRequests } from '../components/policy/MyRequests';
 import type { Scope } from '../components/InvestigationList';
 import { Empty, Loading } from '../components/Status';
 import { useTitle } from '../lib/title';
@@ -13,9 +14,11 @@ interface SectionProps {
   scope: Scope;
   empty: ReactNode;
   needs?: 'login' | 'staff';
+  /** What follows the list (My Data: the user's requests). */
+  after?: ReactNode;
 }
 
-function SectionPage({ title, intro, scope, empty, needs }: SectionProps) {
+function SectionPage({ title, intro, scope, empty, needs, after }: SectionProps) {
   useTitle(title);
   const { user, ready, isStaff } = useSession();
   const location = useLocation();
@@ -35,6 +38,7 @@ function SectionPage({ title, intro, scope, empty, needs }: SectionProps) {
       <h1>{title}</h1>
       <p className="lead">{intro}</p>
       {content}
+      {after}
     </>
   );
 }
@@ -47,6 +51,7 @@ export function MyDataPage() {
       needs="login"
       intro="The investigations you take part in, as principal investigator, co-investigator, collaborator or local contact."
       empty="No investigations yet — data appears here once your experiment starts and you are listed as a participant of its proposal."
+      after={<MyRequests />}
     />
   );
 }

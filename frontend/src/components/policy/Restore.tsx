@@ -10,11 +10,6 @@ import { Problem } from '../Status';
 
 const POLL_MS = 2000;
 
-/** Where the dataset's bytes are: online, archived, restoring or deleted. */
-export function storageState(dataset: Dataset): string {
-  return (dataset as Dataset & { storage_state?: string }).storage_state ?? 'online';
-}
-
 const STATUS_TEXT: Record<string, string> = {
   queued: 'queued: the restore starts shortly',
   running: 'running: the files are being copied back and checked',
@@ -28,7 +23,7 @@ const STATUS_TEXT: Record<string, string> = {
  */
 export function RestorePanel({ dataset, onOnline }: { dataset: Dataset; onOnline: () => void }) {
   const { user } = useSession();
-  const state = storageState(dataset);
+  const state = dataset.storage_state; // online, archived, restoring or deleted
   const [restore, setRestore] = useState<Restore | null>(null);
   const { busy: asking, problem, setProblem, run } = useAction();
   const ask = () => run(() => askRestore(dataset.id), setRestore);

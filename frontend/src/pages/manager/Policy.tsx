@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 
 import { apiGet, apiGetJson } from '../../api/client';
-import type { DoiRequest, Page, PassPlan, PolicyPass } from '../../api/types';
+import type { Page, PassPlan, PolicyPass } from '../../api/types';
 import { useApi } from '../../api/useApi';
 import { DecideButtons } from '../../components/policy/Decide';
 import { Empty, ErrorMessage, Loading } from '../../components/Status';
@@ -213,7 +213,7 @@ function PendingExtensions({ version, onDecided }: { version: number; onDecided:
 
 function PendingDoiRequests({ version, onDecided }: { version: number; onDecided: () => void }) {
   const list = useApi(`pending-dois-${version}`, (signal) =>
-    apiGetJson<Page<DoiRequest>>('/api/doi-requests', { status: 'pending', limit: 100 }, signal),
+    apiGet('/api/doi-requests', { query: { status: 'pending', limit: 100 }, signal }),
   );
   if (list.error) return <ErrorMessage error={list.error} what="the DOI requests" />;
   if (!list.data) return <Loading what="the DOI requests" />;
