@@ -54,6 +54,7 @@ OPEN_LISTS = outcome(200, anonymous=401, bad_token=401)
 
 MISSING_WRITE = outcome(404, anonymous=401, bad_token=401)
 SIGNED_IN = outcome(200, anonymous=401, bad_token=401)
+MANAGERS_READ = outcome(403, anonymous=401, bad_token=401, manager=200)
 BEAMLINE_LOGBOOK = outcome(404, staff=200, manager=200, software=200, bad_token=401)
 WRITE_CLOSED_LOGBOOK = outcome(
     404, anonymous=401, bad_token=401, participant=201, staff=201, manager=201, software=403
@@ -541,6 +542,16 @@ ACCESS: list[Case] = [
     ),
     Case("GET", "/api/dois/{doi:path}", "/api/dois/10.5072/ESRF-NO-SUCH", outcome(404)),
     Case("GET", "/doi/{doi:path}", "/doi/10.5072/ESRF-NO-SUCH", outcome(404), page=True),
+    # The policy pass: managers read its plan and its record.
+    Case("GET", "/api/policy/plan", "/api/policy/plan", MANAGERS_READ),
+    Case("GET", "/api/policy/plan", "/api/policy/plan?as_of=2031-01-01", MANAGERS_READ),
+    Case("GET", "/api/policy/passes", "/api/policy/passes", MANAGERS_READ),
+    Case(
+        "GET",
+        "/api/policy/passes/{pass_id}",
+        "/api/policy/passes/999999",
+        outcome(403, anonymous=401, bad_token=401, manager=404),
+    ),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)

@@ -30,6 +30,7 @@ from fairbeam.policy.doi_routes import router as doi_router
 from fairbeam.policy.landing import router as landing_router
 from fairbeam.policy.restore_routes import router as restore_router
 from fairbeam.policy.routes import router as policy_router
+from fairbeam.policy.schedule import start_policy_schedule
 from fairbeam.policy.worker import start_restore_worker
 from fairbeam.stats.routes import router as stats_router
 from fairbeam.transfer.routes import router as transfer_router
@@ -91,8 +92,11 @@ def add_error_handlers(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background work of a serving process: the restore worker."""
-    stops = [start_restore_worker(app, app.state.settings)]
+    """Background work of a serving process: the restore worker and the policy schedule."""
+    stops = [
+        start_restore_worker(app, app.state.settings),
+        start_policy_schedule(app, app.state.settings),
+    ]
     try:
         yield
     finally:

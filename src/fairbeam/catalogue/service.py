@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, not_, or_, select
@@ -33,10 +34,11 @@ from fairbeam.catalogue.schemas import (
     row_id,
 )
 from fairbeam.catalogue.search import like_pattern
-from fairbeam.config import Settings
+from fairbeam.config import Settings, get_settings
 from fairbeam.db.base import as_utc, utcnow
 from fairbeam.errors import Conflict, InvalidInput, NotFound
 from fairbeam.pagination import after, decode_cursor, encode_cursor
+from fairbeam.policy.archive import years_later
 from fairbeam.policy.doi import ensure_investigation_doi
 from fairbeam.policy.models import Doi
 
@@ -267,6 +269,16 @@ def get_investigation(session: Session, ref: str | int) -> Investigation:
     return found
 
 
+def default_release_date(
+    settings: Settings, start: datetime, end: datetime | None, proposal_type: str
+) -> datetime | None:
+    """The end of the embargo: ``embargo_years`` after the investigation ends (or starts);
+    none for proposal types whose data is not kept (it never becomes open)."""
+    if proposal_type in settings.not_kept_proposal_types:
+        return None
+    return years_later(end or start, settings.embargo_years)
+
+
 def create_investigation(
     session: Session,
     principal: Principal,
@@ -305,7 +317,10 @@ def create_investigation(
         instrument_id=instrument.id,
         start=data.start,
         end=data.end,
-        release_date=data.release_date,
+        release_date=data.release_date
+        or default_release_date(
+            settings or get_settings(), data.start, data.end, data.proposal_type
+        ),
         proposal_type=data.proposal_type,
         doi=data.doi,
     )

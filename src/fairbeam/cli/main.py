@@ -12,6 +12,7 @@ from fairbeam.db import make_engine, upgrade_database
 from fairbeam.demo.cli import demo
 from fairbeam.ingest.cli import ingest
 from fairbeam.ingest.watch_cli import watch
+from fairbeam.policy.cli import policy_app
 from fairbeam.transfer.cli import download
 from fairbeam.transfer.zerocopy import LOOP as ZEROCOPY_LOOP
 from fairbeam.transfer.zerocopy import PROTOCOL as ZEROCOPY_PROTOCOL
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(instrument_app, name="instrument")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
 app.command("watch")(watch)

@@ -4,6 +4,7 @@ release date applies on approval; both steps are audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,21 +27,27 @@ from fairbeam.policy.models import EmbargoExtension, RequestStatus
 from fairbeam.policy.schemas import DecisionIn, ExtensionIn, ExtensionOut
 
 
-def is_released(investigation: Investigation) -> bool:
+def is_released(investigation: Investigation, now: datetime) -> bool:
     """True once the embargo has ended (the pass may not have recorded it yet)."""
     release = investigation.release_date
-    return investigation.released is not None or (release is not None and release <= utcnow())
+    return investigation.released is not None or (release is not None and release <= now)
 
 
 def request_extension(
-    session: Session, principal: Principal, ref: str | int, data: ExtensionIn
+    session: Session,
+    principal: Principal,
+    ref: str | int,
+    data: ExtensionIn,
+    now: datetime | None = None,
 ) -> EmbargoExtension:
-    """A principal investigator's request for a later release date (one pending at a time)."""
+    """A principal investigator's request for a later release date (one pending at a time);
+    ``now`` is the policy's clock (simulated years in tests)."""
+    now = now or utcnow()
     require_login(principal)
     investigation = get_investigation(session, ref)
     what = f"investigation {investigation.code}"
     check_ask_extension(principal, investigation, what)
-    if is_released(investigation):
+    if is_released(investigation, now):
         when = investigation.released or investigation.release_date
         raise Conflict(f"{what} was released on {when:%Y-%m-%d}; open data cannot be closed again")
     reason = data.reason.strip()
@@ -52,7 +59,7 @@ def request_extension(
             f"release_date {data.release_date:%Y-%m-%d} must be later than the current "
             f"release date {current:%Y-%m-%d}"
         )
-    if data.release_date <= utcnow():
+    if data.release_date <= now:
         raise InvalidInput(f"release_date {data.release_date:%Y-%m-%d} must be in the future")
     # Lock the investigation (PostgreSQL) so two requests cannot both pass the check below.
     session.execute(
@@ -76,7 +83,7 @@ def request_extension(
         previous_release=current,
         requested_release=data.release_date,
         status=RequestStatus.pending,
-        created=utcnow(),
+        created=now,
     )
     session.add(extension)
     session.flush()
@@ -111,7 +118,11 @@ def get_extension(session: Session, principal: Principal, extension_id: int) -> 
 
 
 def decide_extension(
-    session: Session, principal: Principal, extension_id: int, data: DecisionIn
+    session: Session,
+    principal: Principal,
+    extension_id: int,
+    data: DecisionIn,
+    now: datetime | None = None,
 ) -> EmbargoExtension:
     """A manager approves (the requested date becomes the release date) or refuses."""
     require_manager(principal)
@@ -133,7 +144,7 @@ def decide_extension(
         )
     extension.status = RequestStatus.approved if data.approve else RequestStatus.refused
     extension.decided_by = principal.user_id
-    extension.decided = utcnow()
+    extension.decided = now or utcnow()
     extension.decision_note = data.note.strip()
     previous = investigation.release_date
     if data.approve:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep
+from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep, SettingsDep
 from fairbeam.catalogue.schemas import Page
-from fairbeam.policy import extensions
+from fairbeam.policy import extensions, service
 from fairbeam.policy.extensions import ExtensionFilters
-from fairbeam.policy.schemas import DecisionIn, ExtensionIn, ExtensionOut
+from fairbeam.policy.schemas import (
+    DecisionIn,
+    ExtensionIn,
+    ExtensionOut,
+    PassPlanOut,
+    PolicyPassOut,
+)
 
 router = APIRouter(tags=["policy"])
 
@@ -68,3 +75,30 @@ def post_embargo_extension_decision(
     extension = extensions.decide_extension(session, principal, extension_id, body)
     session.commit()
     return extensions.extensions_out(session, [extension])[0]
+
+
+@router.get("/policy/plan", response_model=PassPlanOut)
+def get_policy_plan(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    as_of: Annotated[date | None, Query(description="The day (default today).")] = None,
+) -> PassPlanOut:
+    """What the next pass would do: a count and the first ids of each step (managers)."""
+    return service.next_plan(session, principal, settings, as_of)
+
+
+@router.get("/policy/passes", response_model=Page[PolicyPassOut])
+def get_policy_passes(
+    session: SessionDep, principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> Page[PolicyPassOut]:
+    """Passes of the data policy, newest first, with what each did (managers)."""
+    return service.list_passes(session, principal, limit, cursor)
+
+
+@router.get("/policy/passes/{pass_id}", response_model=PolicyPassOut)
+def get_policy_pass(
+    pass_id: PathId, session: SessionDep, principal: CurrentPrincipal
+) -> PolicyPassOut:
+    """One pass (managers)."""
+    return service.get_pass(session, principal, pass_id)
