@@ -9,7 +9,7 @@ instead of making a second one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_register, dataset_filter
 from fairbeam.audit.service import record
-from fairbeam.catalogue.bulk import copy_rows, insert_with_new_ids, upsert_insert
+from fairbeam.catalogue.bulk import (
+    NULL,
+    copy_field,
+    copy_rows,
+    copy_text,
+    dialect_name,
+    insert_with_new_ids,
+    plain_copy_text,
+    upsert_insert,
+)
 from fairbeam.catalogue.counters import Plan, apply_counts
 from fairbeam.catalogue.models import (
     Datafile,
@@ -61,6 +70,8 @@ DATASET_COLUMNS = (
     "created",
 )
 SEARCH_TEXT_LIMIT = 4000
+# A new dataset's id, what was submitted, and its parameters normalised.
+_Created = tuple[int, DatasetIn, dict[str, NormalisedValue]]
 
 
 def _parameter(raw: ParameterIn | Any) -> tuple[Any, str | None]:
@@ -185,7 +196,8 @@ def register_datasets(
         ids = insert_with_new_ids(
             session, datasets, DATASET_COLUMNS, new_rows, ("investigation_id", "location")
         )
-        _write_children(session, list(zip(ids, new_items, strict=True)), type_ids)
+        created = [(i, item, params) for i, (item, params) in zip(ids, new_items, strict=True)]
+        _write_children(session, created, type_ids)
         new_ids = iter(ids)
         for i, result in enumerate(results):
             if result is None:
@@ -236,7 +248,7 @@ def _parameter_row(dataset_id: int, type_id: int, value: NormalisedValue) -> tup
     return (
         dataset_id,
         type_id,
-        json.dumps(value.value),
+        _json_text(value),
         value.unit,
         value.value_text,
         value.value_num,
@@ -245,18 +257,70 @@ def _parameter_row(dataset_id: int, type_id: int, value: NormalisedValue) -> tup
     )
 
 
-def _write_children(
-    session: Session,
-    created: list[tuple[int, tuple[DatasetIn, dict[str, NormalisedValue]]]],
-    type_ids: dict[str, int],
-) -> None:
+def _json_text(value: NormalisedValue) -> str:
+    # A number's text is already its JSON (normalise wrote it with json.dumps).
+    if (
+        value.value_num is not None
+        and value.value_text is not None
+        and not isinstance(value.value, str)
+    ):
+        return value.value_text
+    return json.dumps(value.value)
+
+
+def _number(value: float | None) -> str:
+    return NULL if value is None else repr(value)
+
+
+def _parameter_lines(created: list[_Created], type_ids: dict[str, int]) -> Iterator[str]:
+    for dataset_id, _, params in created:
+        yield "".join(
+            [
+                f"{dataset_id}\t{type_ids[name]}\t{copy_field(_json_text(v))}\t"
+                f"{copy_field(v.unit)}\t{copy_field(v.value_text)}\t{_number(v.value_num)}\t"
+                f"{_number(v.si_value)}\t{copy_field(v.si_unit)}\n"
+                for name, v in params.items()
+            ]
+        )
+
+
+def _file_lines(created: list[_Created]) -> Iterator[str]:
+    for dataset_id, item, _ in created:
+        # Most paths and checksums need no escaping: format the dataset's lines as they
+        # are, and escape each value only when the block shows that one needs it.
+        files = item.files
+        block = "".join(
+            [
+                f"{dataset_id}\t{f.path}\t{f.size}\t{NULL if f.checksum is None else f.checksum}"
+                "\tonline\n"
+                for f in files
+            ]
+        )
+        if not plain_copy_text(block, len(files), len(FILE_COLUMNS)):
+            block = "".join(
+                [
+                    f"{dataset_id}\t{copy_field(f.path)}\t{f.size}\t{copy_field(f.checksum)}"
+                    "\tonline\n"
+                    for f in files
+                ]
+            )
+        yield block
+
+
+def _write_children(session: Session, created: list[_Created], type_ids: dict[str, int]) -> None:
+    if dialect_name(session) == "postgresql":
+        copy_text(
+            session, "dataset_parameter", PARAMETER_COLUMNS, _parameter_lines(created, type_ids)
+        )
+        copy_text(session, "datafile", FILE_COLUMNS, _file_lines(created))
+        return
     copy_rows(
         session,
         "dataset_parameter",
         PARAMETER_COLUMNS,
         (
             _parameter_row(dataset_id, type_ids[name], value)
-            for dataset_id, (_, params) in created
+            for dataset_id, _, params in created
             for name, value in params.items()
         ),
     )
@@ -266,7 +330,7 @@ def _write_children(
         FILE_COLUMNS,
         (
             (dataset_id, f.path, f.size, f.checksum, "online")
-            for dataset_id, (item, _) in created
+            for dataset_id, item, _ in created
             for f in item.files
         ),
     )

@@ -33,7 +33,13 @@ class Resolver:
         self.by_code: dict[str, list[Investigation]] = {}
 
     def prefetch(self, items: list[DatasetIn]) -> None:
-        """Read every investigation the batch names in one query, not one per code."""
+        """Read every investigation and instrument the batch names in one query each, not
+        one per name."""
+        names = sorted({i.instrument for i in items if i.instrument} - set(self.instruments))
+        for start in range(0, len(names), LOOKUP_CHUNK):
+            chunk = names[start : start + LOOKUP_CHUNK]
+            for found in self.session.scalars(select(Instrument).where(Instrument.name.in_(chunk))):
+                self.instruments[found.name] = found
         codes = sorted({item.investigation for item in items} - set(self.by_code))
         for code in codes:
             self.by_code[code] = []
