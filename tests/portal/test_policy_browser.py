@@ -5,6 +5,7 @@ an investigation's DOI opens its landing page."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.portal.conftest import Portal, save_screenshot
+from tests.portal.conftest import FAIRBEAM, Portal, save_screenshot
 from tests.portal.test_logbook_browser import log_in
 
 pytestmark = pytest.mark.browser
@@ -168,6 +169,25 @@ def test_policy_page_shows_the_next_pass(page: Page, portal: Portal) -> None:
     expect(release).to_have_attribute("data-count", str(later["steps"]["release"]["count"]))
     assert later["steps"]["release"]["count"] > 0
     expect(page).to_have_url(f"{portal.url}/manager/policy?as_of=2040-01-01")
+
+    # A dry run is recorded with what it would do; the page lists it among the passes.
+    dry = subprocess.run(
+        [str(FAIRBEAM), "policy", "run", "--dry-run", "--json"],
+        env=portal.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert dry.returncode == 0, dry.stderr
+    recorded = json.loads(dry.stdout)
+    page.reload()
+    row = page.locator(f'[data-testid="pass-row"][data-id="{recorded["id"]}"]')
+    expect(row).to_have_attribute("data-status", "done")
+    expect(row).to_contain_text("dry run")
+    release_count = recorded["summary"]["plan"]["release"]["count"]
+    expect(row).to_contain_text(f"Release: {release_count}")
+    assert recorded["id"] in [p["id"] for p in portal.api("/api/policy/passes", MANAGER)["items"]]
 
 
 def test_user_restores_an_archived_dataset(page: Page, portal: Portal) -> None:

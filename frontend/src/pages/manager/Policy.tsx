@@ -3,22 +3,23 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 
 import { apiGet, apiGetJson } from '../../api/client';
-import type { Page, PassPlan, PolicyPass } from '../../api/types';
+import type { Page, PassPlan, PlanStep, PolicyPass } from '../../api/types';
 import { useApi } from '../../api/useApi';
 import { DecideButtons } from '../../components/policy/Decide';
 import { Empty, ErrorMessage, Loading } from '../../components/Status';
-import { formatCount, formatDate, formatDateTime, humanise } from '../../lib/format';
+import { formatBytes, formatCount, formatDate, formatDateTime, humanise } from '../../lib/format';
 import { useUrlQuery } from '../../lib/query';
 import { useTitle } from '../../lib/title';
 
 /** What each step of a pass does, and what its ids name. */
-const STEPS: Record<string, { text: string; link?: 'investigations' | 'datasets' }> = {
-  resume: { text: 'finish the work a stopped pass left half-way' },
-  release: { text: 'release investigations whose embargo ended: data opens, DOI findable', link: 'investigations' },
-  doi: { text: 'give a DOI to investigations without one', link: 'investigations' },
-  archive: { text: 'pack datasets past their time on disk into the archive', link: 'datasets' },
-  delete: { text: 'delete data not kept, or past its retention', link: 'datasets' },
-  restore: { text: 'bring archived datasets back online, as asked', link: 'datasets' },
+const STEPS: Record<string, { label: string; text: string; link?: 'investigations' | 'datasets' }> = {
+  resume: { label: 'Resume', text: 'finish the work a stopped pass left half-way' },
+  release: { label: 'Release', text: 'release investigations whose embargo ended: data opens, DOI findable', link: 'investigations' },
+  doi: { label: 'DOIs', text: 'give a DOI to investigations without one', link: 'investigations' },
+  sync: { label: 'DOI sync', text: 'send the registry the DOIs whose last call failed' },
+  archive: { label: 'Archive', text: 'pack datasets past their time on disk into the archive', link: 'datasets' },
+  delete: { label: 'Delete', text: 'delete data not kept, or past its retention', link: 'datasets' },
+  restore: { label: 'Restore', text: 'bring archived datasets back online, as asked', link: 'datasets' },
 };
 const STEP_ORDER = Object.keys(STEPS);
 
@@ -63,7 +64,7 @@ function NextPass() {
                 return (
                   <tr key={name} data-testid="plan-step" data-step={name} data-count={step.count}>
                     <th scope="row">
-                      {humanise(name)}
+                      {STEPS[name]?.label ?? humanise(name)}
                       <div className="muted small">{STEPS[name]?.text}</div>
                     </th>
                     <td className="num">{formatCount(step.count)}</td>
@@ -114,14 +115,24 @@ function NextPass() {
   );
 }
 
+/** One count of a pass's summary: bytes in units, a plan's step by its count. */
+function countText(name: string, value: unknown): string {
+  if (typeof value === 'number') return name.endsWith('_bytes') ? formatBytes(value) : formatCount(value);
+  if (value && typeof value === 'object' && 'count' in value) return formatCount((value as PlanStep).count);
+  return JSON.stringify(value);
+}
+
+/** What a pass did (its non-zero counts), or for a dry run what it would have done. */
 function Summary({ summary }: { summary: Record<string, unknown> }) {
-  const entries = Object.entries(summary);
-  if (entries.length === 0) return <span className="muted">—</span>;
+  const plan = summary.plan && typeof summary.plan === 'object' ? (summary.plan as Record<string, unknown>) : null;
+  const entries = Object.entries(plan ?? summary).filter(([, value]) => value !== 0 && (value as PlanStep)?.count !== 0);
+  if (entries.length === 0) return <span className="muted">nothing to do</span>;
   return (
     <span className="summary-counts">
+      {plan ? <span className="muted">would:</span> : null}
       {entries.map(([name, value]) => (
         <span key={name} className="nowrap">
-          {humanise(name)}: <strong>{typeof value === 'number' ? formatCount(value) : JSON.stringify(value)}</strong>
+          {humanise(name)}: <strong>{countText(name, value)}</strong>
         </span>
       ))}
     </span>
@@ -153,7 +164,7 @@ function RecentPasses() {
           </thead>
           <tbody>
             {passes.data.items.map((p) => (
-              <tr key={p.id} data-testid="pass-row" data-status={p.status}>
+              <tr key={p.id} data-testid="pass-row" data-id={p.id} data-status={p.status}>
                 <td className="code">{p.id}</td>
                 <td className="nowrap">{formatDate(p.as_of)}</td>
                 <td className="nowrap">{formatDateTime(p.started)}</td>
