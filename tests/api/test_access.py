@@ -552,6 +552,17 @@ ACCESS: list[Case] = [
         "/api/policy/passes/999999",
         outcome(403, anonymous=401, bad_token=401, manager=404),
     ),
+    # The audit trail: managers read and export it (tests/audit checks the filters).
+    Case("GET", "/api/audit", "/api/audit", MANAGERS_READ),
+    Case("GET", "/api/audit", "/api/audit?action=user.create&since=2020-01-01", MANAGERS_READ),
+    Case("GET", "/api/audit/export", "/api/audit/export", MANAGERS_READ),
+    Case("GET", "/api/audit/export", "/api/audit/export?format=json", MANAGERS_READ),
+    Case(
+        "GET",
+        "/api/audit/export",
+        "/api/audit/export?format=xml",
+        outcome(403, anonymous=401, bad_token=401, manager=422),
+    ),
     # Accounts: managers only.
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)

@@ -149,12 +149,14 @@ def check_data(principal: Principal, investigation: Investigation, what: str) ->
         raise NotFound(f"{what} not found")
 
 
-def check_download(principal: Principal, what: str) -> None:
-    """Bytes of data need a registered identity, open data too (the data policy's rule 3).
+def check_download(principal: Principal, what: str, needs_login: bool = True) -> None:
+    """Bytes of data need a registered identity, open data too (the data policy's rule 3),
+    unless the facility says otherwise (``open_data_needs_login``).
 
-    Call it once the data was found visible, so what a caller may not see stays 404.
+    Call it once the data was found visible, so what a caller may not see stays 404
+    (anonymous callers only ever see open data).
     """
-    if principal.anonymous:
+    if principal.anonymous and needs_login:
         raise Unauthenticated(
             f"downloading {what} needs a login, even for open data: "
             "register an identity and send `Authorization: Bearer TOKEN`"

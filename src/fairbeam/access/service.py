@@ -78,7 +78,15 @@ def create_user(
     session.flush()
     for instrument in find_instruments(session, instruments or []):
         session.add(InstrumentStaff(instrument_id=instrument.id, user_id=user.id))
-    record(session, "user.create", "user", user.id, username=username, role=role.value)
+    record(
+        session,
+        "user.create",
+        "user",
+        user.id,
+        username=username,
+        role=role.value,
+        instruments=sorted(instruments or []),
+    )
     session.flush()
     return user
 
@@ -96,17 +104,27 @@ def create_token(
 ) -> str:
     """A new bearer token for ``user``; the plain token is returned once, never stored."""
     token = new_token()
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            name=name or kind,
-            kind=kind,
-            token_hash=token_digest(token),
-            prefix=token[:10],
-            expires=utcnow() + timedelta(hours=hours) if hours else None,
-        )
+    row = ApiToken(
+        user_id=user.id,
+        name=name or kind,
+        kind=kind,
+        token_hash=token_digest(token),
+        prefix=token[:10],
+        expires=utcnow() + timedelta(hours=hours) if hours else None,
     )
+    session.add(row)
     session.flush()
+    if kind != "session":  # a login's session token is not an access-rule change
+        record(
+            session,
+            "token.create",
+            "user",
+            user.id,
+            username=user.username,
+            token=row.id,
+            name=row.name,
+            prefix=row.prefix,
+        )
     return token
 
 

@@ -19,6 +19,7 @@ from fairbeam import __version__
 from fairbeam.access.routes import router as access_router
 from fairbeam.api.deps import refuse_nul
 from fairbeam.api.portal import mount_portal
+from fairbeam.audit.routes import router as audit_router
 from fairbeam.catalogue.routes import router as catalogue_router
 from fairbeam.config import Settings, get_settings
 from fairbeam.db import make_engine, make_sessionmaker
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for router in (
         access_router,
+        audit_router,
         catalogue_router,
         ingest_router,
         logbook_router,

@@ -302,6 +302,7 @@ def create_investigation(
     if data.doi and session.scalar(select(Investigation.id).where(Investigation.doi == data.doi)):
         raise Conflict(f"DOI {data.doi!r} already belongs to another investigation")
     users = {}
+    usernames = {}
     for entry in data.participants:
         user = session.scalar(select(User).where(User.username == entry.username))
         if user is None:
@@ -309,6 +310,7 @@ def create_investigation(
         if user.id in users:
             raise InvalidInput(f"participant {entry.username!r} is listed twice")
         users[user.id] = entry.role
+        usernames[user.id] = entry.username
     investigation = Investigation(
         code=data.code,
         visit=data.visit,
@@ -328,6 +330,16 @@ def create_investigation(
     session.flush()
     for user_id, role in users.items():
         session.add(Participant(investigation_id=investigation.id, user_id=user_id, role=role))
+        record(
+            session,
+            "participant.add",
+            "investigation",
+            investigation.id,
+            actor_id=principal.user_id,
+            actor=principal.username or "system",
+            username=usernames[user_id],
+            role=role.value,
+        )
     record(
         session,
         "investigation.create",

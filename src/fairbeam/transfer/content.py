@@ -57,7 +57,7 @@ def file_version(
 ) -> FileVersion:
     """The file to send: 404 when the caller may not see it, 401 anonymous, 409 offline."""
     datafile, location = locate_file(session, principal, file_id)
-    check_download(principal, f"file {file_id}")
+    check_download(principal, f"file {file_id}", settings.open_data_needs_login)
     check_online(session, principal, datafile)
     path = file_at(settings, location, datafile)
     stat = path.stat()

@@ -194,7 +194,7 @@ def select_datasets(
 ) -> Selection:
     """The files of these datasets (404 for one the caller may not see; 401 anonymous)."""
     datasets = [get_dataset(session, principal, dataset_id) for dataset_id in dataset_ids]
-    check_download(principal, "data")
+    check_download(principal, "data", settings.open_data_needs_login)
     name = _name(datasets[0].name) if len(datasets) == 1 else f"datasets_{len(datasets)}"
     return _selection(session, settings, principal, datasets, name, "")
 
@@ -214,6 +214,6 @@ def select_investigation(
     )
     if not datasets:
         check_data(principal, investigation, f"investigation {ref}")
-    check_download(principal, "data")
+    check_download(principal, "data", settings.open_data_needs_login)
     code = _name(investigation.code)
     return _selection(session, settings, principal, datasets, code, f"{code}/")
