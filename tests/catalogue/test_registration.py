@@ -281,3 +281,42 @@ def test_an_unknown_proposal_gets_a_placeholder_on_the_named_beamline(
             text("SELECT code FROM investigation WHERE placeholder ORDER BY code")
         ).all()
     assert codes == ["MX-9999"]
+
+
+def test_paths_and_values_with_copy_special_characters_come_back_exactly(
+    http: httpx.Client, world: World
+) -> None:
+    # PostgreSQL registration writes COPY text itself: tabs, newlines, carriage returns
+    # and backslashes must be escaped, a missing checksum must stay missing.
+    files = [
+        {"path": "plain/frame_000001.h5", "size": 1, "checksum": "xxh64:00ff"},
+        {"path": "tab\tin/name.h5", "size": 2, "checksum": None},
+        {"path": "line\nbreak\r\n.h5", "size": 3, "checksum": ""},
+        {"path": "back\\slash\\N.h5", "size": 4, "checksum": "\\N"},
+        {"path": "\\N", "size": 5, "checksum": "tab\tsum"},
+        {"path": "Åbo/ünïcode 𝛌.h5", "size": 6},
+    ]
+    parameters = {
+        "comment": "a\tb\\c\nd",
+        "quoted": {"value": 'say "hi" \\ there', "unit": "a\\b"},
+        "null_like": "\\N",
+        "angle": {"value": -0.0, "unit": "deg"},
+    }
+    created = http.post(
+        "/api/datasets",
+        json=scan("special", files, parameters=parameters),
+        headers=world.headers("software"),
+    )
+    assert created.status_code == 201, created.text
+    dataset = created.json()
+    assert dataset["parameters"]["comment"] == {"value": "a\tb\\c\nd", "unit": None}
+    assert dataset["parameters"]["quoted"] == parameters["quoted"]
+    assert dataset["parameters"]["null_like"] == {"value": "\\N", "unit": None}
+    assert dataset["parameters"]["angle"] == {"value": -0.0, "unit": "deg"}
+    listed = http.get(
+        f"/api/datasets/{dataset['id']}/files",
+        params={"limit": 50},
+        headers=world.headers("participant"),
+    ).json()["items"]
+    stored = {f["path"]: (f["size"], f["checksum"]) for f in listed}
+    assert stored == {f["path"]: (f["size"], f.get("checksum")) for f in files}

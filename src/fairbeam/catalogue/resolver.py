@@ -38,8 +38,9 @@ class Resolver:
         names = sorted({i.instrument for i in items if i.instrument} - set(self.instruments))
         for start in range(0, len(names), LOOKUP_CHUNK):
             chunk = names[start : start + LOOKUP_CHUNK]
-            for found in self.session.scalars(select(Instrument).where(Instrument.name.in_(chunk))):
-                self.instruments[found.name] = found
+            query = select(Instrument).where(Instrument.name.in_(chunk))
+            for instrument in self.session.scalars(query):
+                self.instruments[instrument.name] = instrument
         codes = sorted({item.investigation for item in items} - set(self.by_code))
         for code in codes:
             self.by_code[code] = []
