@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
 from fairbeam.db.base import utcnow
 from fairbeam.policy.models import Doi, DoiState, PolicyPass
+from fairbeam.policy.schedule import seconds_until_due, start_policy_schedule
 from fairbeam.policy.service import PassRunning, plan_pass, run_pass
 from tests.world import World
 
@@ -156,3 +158,30 @@ def test_command_refuses_a_bad_date_in_one_line(settings: Settings) -> None:
     assert bad.stderr.strip().splitlines() == [
         "error: --as-of '2024-02-30' is not a date: use YYYY-MM-DD"
     ]
+
+
+def test_the_schedule_runs_a_pass_and_waits_an_interval(
+    world: World, engine: Engine, settings: Settings
+) -> None:
+    sessions = make_sessionmaker(engine)
+    never = start_policy_schedule(
+        sessions, settings.model_copy(update={"policy_interval_hours": 0}), 0
+    )
+    never()
+    daily = settings.model_copy(update={"policy_interval_hours": 24})
+    stop = start_policy_schedule(sessions, daily, first_delay=0)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sessions() as session:
+                done = session.scalars(select(PolicyPass).where(PolicyPass.status == "done")).all()
+            if done:
+                break
+            time.sleep(0.2)
+        assert [(p.trigger, p.summary["released"]) for p in done] == [("schedule", 1)]
+        wait = seconds_until_due(sessions, timedelta(hours=24), utcnow())
+        assert 23 * 3600 < wait <= 24 * 3600
+    finally:
+        stop()
+    with sessions() as session:
+        assert len(session.scalars(select(PolicyPass)).all()) == 1

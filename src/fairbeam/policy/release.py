@@ -80,7 +80,11 @@ def release_investigation(
 ) -> bool:
     """Release one investigation (its DOI made findable, an audit record); False when it
     was released meanwhile. The caller commits."""
-    investigation = session.get(Investigation, investigation_id, with_for_update=True)
+    # Lock the row (the instrument is joined on load, which FOR UPDATE cannot cover).
+    session.execute(
+        select(Investigation.id).where(Investigation.id == investigation_id).with_for_update()
+    )
+    investigation = session.get(Investigation, investigation_id)
     if investigation is None or investigation.released is not None:
         return False
     investigation.released = moment
