@@ -5,9 +5,11 @@ typical queries.
     python bench/catalogue.py --datasets 1000000 --engine postgresql
     python bench/catalogue.py --datasets 1000000 --engine postgresql --skip-load
 
-Datasets go through `register_datasets`, the code path of `POST /api/datasets` and
-`POST /api/datasets/batch`, one transaction per batch. Load rates count the time spent
-registering and committing (the synthetic data is made beforehand, outside the clock).
+A generator process writes the request bodies of `POST /api/datasets/batch`; each
+registration client validates them into the API's models and registers them through
+`register_datasets`, one transaction per batch, as the API does. Load rates are over
+the whole load's wall time (generation, validation, registration and the database's
+work overlap), with the CPU seconds of each part and the machine's load average.
 Results are printed as a table and written as JSON to bench/results/.
 """
 
@@ -15,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import queue
 import random
 import resource
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,13 +40,17 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from catalogue_queries import Timing, run_queries  # noqa: E402
 from catalogue_world import (  # noqa: E402
+    Batch,
+    Proposal,
     build_facility,
     build_investigations,
-    dataset_batches,
     load_facility,
+    request_bodies,
 )
+from fairbeam.access.policy import Principal  # noqa: E402
 from fairbeam.catalogue.models import Investigation  # noqa: E402
 from fairbeam.catalogue.registration import register_datasets  # noqa: E402
+from fairbeam.catalogue.schemas import DatasetBatchIn, DatasetIn  # noqa: E402
 from fairbeam.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -94,29 +103,69 @@ def analyze(engine: Engine) -> None:
         connection.commit()
 
 
-def backend_cpu(engine: Engine) -> float:
-    """CPU seconds used so far by the database server's processes serving this database
-    (PostgreSQL on this machine; 0 for SQLite, which runs inside the loader)."""
-    if engine.dialect.name != "postgresql":
+def _backend_cpu_of(pid: int) -> float:
+    """CPU seconds used so far by one process of this machine (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return 0.0
-    with engine.connect() as connection:
-        pids = connection.scalars(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        ).all()
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(engine: Engine, datasets: int, batch: int, seed: int, more: bool) -> dict[str, Any]:
+def _generate(
+    proposals: list[Proposal], batch: int, state: Any, bodies: Any, clients: int, events: Any
+) -> None:
+    """The control software's side: request bodies into the queue, then a stop per client."""
+    rng = random.Random()
+    rng.setstate(state)
+    for body in request_bodies(proposals, batch, rng):
+        bodies.put(body)
+    for _ in range(clients):
+        bodies.put(None)
+    events.put(("generator", time.process_time(), 0.0, 0.0))
+
+
+def _register(url: str, principal: Principal, bodies: Any, events: Any) -> None:
+    """One registration client, as ``POST /api/datasets/batch`` serves it: each body is
+    validated into the API's models, then registered and committed in one transaction.
+    A thread validates the next body while the database writes the current one."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    validated: queue.Queue[tuple[Batch, list[DatasetIn]] | None] = queue.Queue(maxsize=2)
+    validation_cpu = [0.0]
+
+    def validate() -> None:
+        while (body := bodies.get()) is not None:
+            validated.put((body, DatasetBatchIn.model_validate_json(body.body).datasets))
+        validation_cpu[0] = time.thread_time()
+        validated.put(None)
+
+    threading.Thread(target=validate, daemon=True).start()
+    backend = 0
+    while (job := validated.get()) is not None:
+        batch, items = job
+        with sessions() as session:
+            if not backend and engine.dialect.name == "postgresql":
+                backend = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            register_datasets(session, principal, items)
+            session.commit()
+        events.put(("batch", batch.datasets, batch.files, batch.parameters))
+    database = _backend_cpu_of(backend) if backend else 0.0
+    events.put(("client", time.process_time(), database, validation_cpu[0]))
+    engine.dispose()
+
+
+def load(
+    engine: Engine, datasets: int, batch: int, seed: int, more: bool, clients: int
+) -> dict[str, Any]:
     """Generate and register ``datasets`` datasets; answer the load rates. With
     ``more``, the facility exists and new proposals bring the datasets (the rate of
-    loading into a catalogue of the size already there)."""
+    loading into a catalogue of the size already there).
+
+    A generator process plays the control software and sends request bodies; each of
+    ``clients`` processes validates and registers them, as the API would, so generation,
+    validation, registration and the database's work overlap as they do in service.
+    """
     sessions = make_sessionmaker(engine)
     rng = random.Random(seed + more)
     with sessions() as session:
@@ -126,27 +175,52 @@ def load(engine: Engine, datasets: int, batch: int, seed: int, more: bool) -> di
         else:
             facility, first = build_facility(session, datasets, rng), 1000
         proposals = build_investigations(session, facility, datasets, rng, first)
+    engine.dispose()  # no connection of this process shared with the forked ones
+    fork = multiprocessing.get_context("fork")
+    bodies = fork.Queue(maxsize=2 + 2 * clients)
+    events = fork.Queue()
+    url = engine.url.render_as_string(hide_password=False)
+    workers = [
+        fork.Process(
+            target=_generate, args=(proposals, batch, rng.getstate(), bodies, clients, events)
+        )
+    ]
+    workers += [
+        fork.Process(target=_register, args=(url, facility.loader, bodies, events))
+        for _ in range(clients)
+    ]
     counts = {"datasets": 0, "files": 0, "parameters": 0}
-    registering = 0.0
-    client_cpu = 0.0
-    server_cpu = -backend_cpu(engine)
+    cpu = {"generator": 0.0, "client": 0.0, "database": 0.0, "validation": 0.0}
+    load_before = os.getloadavg()[0]
     begin = time.perf_counter()
+    for worker in workers:
+        worker.start()
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"))
+    finished = 0
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("registering datasets", total=datasets)
-        for items in dataset_batches(proposals, batch, rng):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            with sessions() as session:
-                register_datasets(session, facility.loader, items)
-                session.commit()
-            registering += time.perf_counter() - started
-            client_cpu += time.process_time() - started_cpu
-            counts["datasets"] += len(items)
-            counts["files"] += sum(len(i.files) for i in items)
-            counts["parameters"] += sum(len(i.parameters) for i in items)
-            progress.update(task, advance=len(items))
+        while finished < clients + 1:
+            try:
+                kind, *values = events.get(timeout=5)
+            except queue.Empty:
+                if any(w.exitcode not in (None, 0) for w in workers):
+                    for worker in workers:
+                        worker.kill()
+                    raise SystemExit("a generator or registration process failed") from None
+                continue
+            if kind == "batch":
+                for key, value in zip(counts, values, strict=True):
+                    counts[key] += value
+                progress.update(task, advance=values[0])
+                continue
+            finished += 1
+            cpu[kind] += values[0]
+            cpu["database"] += values[1]
+            cpu["validation"] += values[2]
     wall = time.perf_counter() - begin
-    server_cpu += backend_cpu(engine)
+    load_after = os.getloadavg()[0]
+    for worker in workers:
+        worker.join()
     started = time.perf_counter()
     analyze(engine)
     return {
@@ -154,18 +228,21 @@ def load(engine: Engine, datasets: int, batch: int, seed: int, more: bool) -> di
         "investigations": len(proposals),
         "users": len(facility.users),
         "batch": batch,
-        "register_seconds": registering,
-        "wall_seconds": wall,
+        "clients": clients,
+        "load_seconds": wall,
         "analyze_seconds": time.perf_counter() - started,
-        "datasets_per_s": counts["datasets"] / registering,
-        "files_per_s": counts["files"] / registering,
-        "parameters_per_s": counts["parameters"] / registering,
-        "files_per_s_wall": counts["files"] / wall,
-        "register_cpu_seconds": client_cpu,
-        "database_cpu_seconds": server_cpu,
-        # Machine shared with other work: rows per CPU-second of loader plus database
-        # server, as if the two never overlapped (a floor for an idle machine).
-        "files_per_cpu_s": counts["files"] / (client_cpu + server_cpu),
+        "datasets_per_s": counts["datasets"] / wall,
+        "files_per_s": counts["files"] / wall,
+        "parameters_per_s": counts["parameters"] / wall,
+        "generator_cpu_seconds": cpu["generator"],
+        # A client's CPU time, of which its thread validating request bodies.
+        "register_cpu_seconds": cpu["client"],
+        "validation_cpu_seconds": cpu["validation"],
+        "database_cpu_seconds": cpu["database"],
+        # Machine shared with other work: rows per CPU-second of the registration
+        # clients plus their database backends (generation left out).
+        "files_per_cpu_s": counts["files"] / (cpu["client"] + cpu["database"]),
+        "load_average": [load_before, load_after],
     }
 
 
@@ -185,19 +262,33 @@ def report(
         table.add_row("datasets loaded", f"{loading['datasets']:,}", "")
         table.add_row("datafile rows loaded", f"{loading['files']:,}", "")
         table.add_row("parameter rows loaded", f"{loading['parameters']:,}", "")
-        table.add_row("registration time", f"{loading['register_seconds']:,.0f} s", "")
+        seconds = loading.get("load_seconds", loading.get("register_seconds", 0))
+        table.add_row("load time (wall)", f"{seconds:,.0f} s", "")
         table.add_row("datasets/s", f"{loading['datasets_per_s']:,.0f}", "")
         table.add_row("datafile rows/s", f"{loading['files_per_s']:,.0f}", "")
         table.add_row("parameter rows/s", f"{loading['parameters_per_s']:,.0f}", "")
+        if "generator_cpu_seconds" in loading:
+            table.add_row(
+                "CPU s: generator, clients (validating), database",
+                f"{loading['generator_cpu_seconds']:,.0f}, "
+                f"{loading['register_cpu_seconds']:,.0f} "
+                f"({loading['validation_cpu_seconds']:,.0f}), "
+                f"{loading['database_cpu_seconds']:,.0f}",
+                "",
+            )
         if "files_per_cpu_s" in loading:
             table.add_row(
-                "datafile rows per CPU-s (loader + database)",
+                "datafile rows per CPU-s (registration + database)",
                 f"{loading['files_per_cpu_s']:,.0f}",
                 "",
             )
-        table.add_row(
-            "datafile rows/s (with data generation)", f"{loading['files_per_s_wall']:,.0f}", ""
-        )
+        if "load_average" in loading:
+            before, after = loading["load_average"]
+            table.add_row("load average, start / end", f"{before:.1f} / {after:.1f}", "")
+        if "clients" in loading:
+            table.add_row(
+                "clients x datasets per batch", f"{loading['clients']} x {loading['batch']:,}", ""
+            )
     table.add_row("database size", f"{size / 2**30:,.2f} GiB", "")
     for t in timings:
         table.add_row(f"{t.name}: p50 ms", f"{t.p50_ms:,.1f}", f"{t.p95_ms:,.1f}")
@@ -208,7 +299,7 @@ def load_more(url: str, args: argparse.Namespace) -> None:
     """Time registration into the catalogue already loaded at that size."""
     engine = make_engine(url)
     upgrade_database(engine)
-    loading = load(engine, args.more, args.batch, args.seed, more=True)
+    loading = load(engine, args.more, args.batch, args.seed, True, args.clients)
     console.print(report(engine.dialect.name, args.datasets, loading, database_size(engine), []))
     out = RESULTS / f"catalogue-{engine.dialect.name}-{args.datasets}.json"
     result = json.loads(out.read_text()) if out.exists() else {}
@@ -225,6 +316,9 @@ def main() -> None:
     parser.add_argument("--url", help="database URL (default: one per engine and size)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch", type=int, default=1000, help="datasets per transaction")
+    parser.add_argument(
+        "--clients", type=int, default=1, help="registration clients at once, one connection each"
+    )
     parser.add_argument("--runs", type=int, default=100, help="timed runs per query")
     parser.add_argument("--skip-load", action="store_true", help="time queries on a loaded DB")
     parser.add_argument(
@@ -241,7 +335,7 @@ def main() -> None:
     engine = make_engine(url)
     upgrade_database(engine)
     if not args.skip_load:
-        loading = load(engine, args.datasets, args.batch, args.seed, more=False)
+        loading = load(engine, args.datasets, args.batch, args.seed, False, args.clients)
     else:
         analyze(engine)
     sessions = make_sessionmaker(engine)

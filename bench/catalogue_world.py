@@ -3,11 +3,13 @@ with participants, and datasets with realistic parameters and a long tail of fil
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -21,7 +23,6 @@ from fairbeam.catalogue.models import (
     Participant,
     ParticipantRole,
 )
-from fairbeam.catalogue.schemas import DatasetIn, FileIn, ParameterIn, SampleIn
 
 BEAMLINES = 50
 BIG_DATASET_FILES = 200_000
@@ -227,45 +228,71 @@ def file_count(rng: random.Random) -> int:
     return max(1, int(math.exp(rng.gauss(math.log(20), 0.7))))
 
 
-def _parameters(rng: random.Random, technique: str) -> dict[str, ParameterIn | str]:
+def _quantity(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit}
+
+
+def _parameters(rng: random.Random, technique: str) -> dict[str, Any]:
     wavelength = rng.uniform(0.5, 2.0)
-    params: dict[str, ParameterIn | str] = {
-        "wavelength": ParameterIn(value=round(wavelength, 4), unit="angstrom")
+    params: dict[str, Any] = {
+        "wavelength": _quantity(round(wavelength, 4), "angstrom")
         if rng.random() < 0.8
-        else ParameterIn(value=round(wavelength / 10, 5), unit="nm"),
-        "energy": ParameterIn(value=round(12.398 / wavelength, 3), unit="keV"),
-        "flux": ParameterIn(value=float(f"{10 ** rng.uniform(10, 13):.3e}"), unit="ph/s"),
-        "transmission": ParameterIn(value=round(rng.uniform(0.1, 100), 1), unit="%"),
-        "detector_distance": ParameterIn(value=round(rng.uniform(100, 5000), 1), unit="mm"),
-        "pixel_size": ParameterIn(value=rng.choice((55, 75, 172, 6.5)), unit="um"),
+        else _quantity(round(wavelength / 10, 5), "nm"),
+        "energy": _quantity(round(12.398 / wavelength, 3), "keV"),
+        "flux": _quantity(float(f"{10 ** rng.uniform(10, 13):.3e}"), "ph/s"),
+        "transmission": _quantity(round(rng.uniform(0.1, 100), 1), "%"),
+        "detector_distance": _quantity(round(rng.uniform(100, 5000), 1), "mm"),
+        "pixel_size": _quantity(rng.choice((55, 75, 172, 6.5)), "um"),
         "detector": _pick(rng, DETECTORS),
         "scan_type": _pick(rng, SCAN_TYPES),
         "monochromator": _pick(rng, MONOCHROMATORS),
     }
     exposure = 10 ** rng.uniform(-3, 1)
     params["exposure_time"] = (
-        ParameterIn(value=round(exposure * 1000, 2), unit="ms")
+        _quantity(round(exposure * 1000, 2), "ms")
         if rng.random() < 0.5
-        else ParameterIn(value=round(exposure, 5), unit="s")
+        else _quantity(round(exposure, 5), "s")
     )
     kelvin = rng.choice((100.0, 100.0, 293.0, 4.2, rng.uniform(80, 1200)))
     params["temperature"] = (
-        ParameterIn(value=round(kelvin, 1), unit="K")
+        _quantity(round(kelvin, 1), "K")
         if rng.random() < 0.7
-        else ParameterIn(value=round(kelvin - 273.15, 1), unit="degC")
+        else _quantity(round(kelvin - 273.15, 1), "degC")
     )
     if technique in ("MX", "SSX"):
-        params["oscillation_range"] = ParameterIn(value=rng.choice((0.1, 0.2, 0.5)), unit="deg")
+        params["oscillation_range"] = _quantity(rng.choice((0.1, 0.2, 0.5)), "deg")
     return params
 
 
-def dataset_batches(
-    proposals: list[Proposal], batch: int, rng: random.Random
-) -> Iterator[list[DatasetIn]]:
-    """Registration batches, in acquisition order; the biggest proposal's first dataset
-    holds exactly 200,000 files."""
+@dataclass
+class Batch:
+    """One ``POST /api/datasets/batch`` request body, and what it holds."""
+
+    body: bytes
+    datasets: int
+    files: int
+    parameters: int
+
+
+def _files_json(rng: random.Random, scan: str, count: int) -> str:
+    # Generated names are letters, digits, '_', '.' and '/': nothing for JSON to escape.
+    return ",".join(
+        [
+            f'{{"path":"scan{i // 1000:04d}/{scan}_{i:06d}.h5",'
+            f'"size":{rng.randrange(1 << 16, 1 << 26)},'
+            f'"checksum":"xxh64:{rng.getrandbits(64):016x}"}}'
+            for i in range(count)
+        ]
+    )
+
+
+def request_bodies(proposals: list[Proposal], batch: int, rng: random.Random) -> Iterator[Batch]:
+    """Registration requests as control software sends them, in acquisition order, of
+    ``batch`` datasets each; the biggest proposal's first dataset holds exactly 200,000
+    files."""
     biggest = max(proposals, key=lambda p: p.datasets)
-    items: list[DatasetIn] = []
+    parts: list[str] = []
+    files = parameters = 0
     for proposal in proposals:
         techniques = TECHNIQUES[int(proposal.instrument[2:]) % len(TECHNIQUES)]
         samples = rng.sample(SAMPLES, k=rng.randint(1, 4))
@@ -277,34 +304,29 @@ def dataset_batches(
             start = proposal.start + step * (n + 1)
             count = BIG_DATASET_FILES if proposal is biggest and n == 0 else file_count(rng)
             scan = f"{sample}_{n:04d}"
-            files = [
-                FileIn.model_construct(
-                    path=f"scan{i // 1000:04d}/{scan}_{i:06d}.h5",
-                    size=rng.randrange(1 << 16, 1 << 26),
-                    checksum=f"xxh64:{rng.getrandbits(64):016x}",
-                )
-                for i in range(count)
-            ]
-            items.append(
-                DatasetIn.model_construct(
-                    investigation=proposal.code,
-                    instrument=proposal.instrument,
-                    name=scan,
-                    location=f"/data/visitor/{proposal.code.lower()}/{proposal.instrument}/{scan}",
-                    type=kind,
-                    technique=technique,
-                    start=start,
-                    end=start + step / 2,
-                    sample=SampleIn.model_construct(
-                        name=sample, chemical_formula=formula, description=""
-                    ),
-                    parameters=_parameters(rng, technique),
-                    files=files,
-                    inputs=[],
-                )
-            )
-            if len(items) >= batch:
-                yield items
-                items = []
-    if items:
-        yield items
+            file_list = _files_json(rng, scan, count)
+            params = _parameters(rng, technique)
+            dataset = {
+                "investigation": proposal.code,
+                "instrument": proposal.instrument,
+                "name": scan,
+                "location": f"/data/visitor/{proposal.code.lower()}/{proposal.instrument}/{scan}",
+                "type": kind.value,
+                "technique": technique,
+                "start": start.isoformat(),
+                "end": (start + step / 2).isoformat(),
+                "sample": {"name": sample, "chemical_formula": formula, "description": ""},
+                "parameters": params,
+            }
+            parts.append(f'{json.dumps(dataset)[:-1]},"files":[{file_list}]}}')
+            files += count
+            parameters += len(params)
+            if len(parts) >= batch:
+                yield Batch(_body(parts), len(parts), files, parameters)
+                parts, files, parameters = [], 0, 0
+    if parts:
+        yield Batch(_body(parts), len(parts), files, parameters)
+
+
+def _body(datasets: list[str]) -> bytes:
+    return f'{{"datasets":[{",".join(datasets)}]}}'.encode()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, tuple_, update
+from sqlalchemy import Table, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from fairbeam.access.policy import Principal, check_register, dataset_filter
@@ -70,6 +70,11 @@ DATASET_COLUMNS = (
     "created",
 )
 SEARCH_TEXT_LIMIT = 4000
+_EXISTING_IDS = text(
+    "SELECT d.id FROM dataset AS d JOIN unnest(CAST(:investigations AS integer[]), "
+    "CAST(:locations AS text[])) AS k (investigation_id, location) "
+    "ON d.investigation_id = k.investigation_id AND d.location = k.location"
+)
 # A new dataset's id, what was submitted, and its parameters normalised.
 _Created = tuple[int, DatasetIn, dict[str, NormalisedValue]]
 
@@ -233,13 +238,27 @@ def _naive(value: datetime | None) -> datetime | None:
 
 
 def _existing(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Dataset]:
-    found: dict[tuple[int, str], Dataset] = {}
     unique = sorted(set(keys))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = unique[start : start + LOOKUP_CHUNK]
-        for dataset in session.scalars(
-            select(Dataset).where(tuple_(Dataset.investigation_id, Dataset.location).in_(chunk))
-        ):
+    if dialect_name(session) == "postgresql" and unique:
+        # Two arrays in one statement: no thousand bound tuples to render per batch.
+        investigations, locations = zip(*unique, strict=True)
+        ids = list(
+            session.scalars(
+                _EXISTING_IDS,
+                {"investigations": list(investigations), "locations": list(locations)},
+            )
+        )
+        wanted = [
+            Dataset.id.in_(ids[s : s + LOOKUP_CHUNK]) for s in range(0, len(ids), LOOKUP_CHUNK)
+        ]
+    else:
+        wanted = [
+            tuple_(Dataset.investigation_id, Dataset.location).in_(unique[s : s + LOOKUP_CHUNK])
+            for s in range(0, len(unique), LOOKUP_CHUNK)
+        ]
+    found: dict[tuple[int, str], Dataset] = {}
+    for condition in wanted:
+        for dataset in session.scalars(select(Dataset).where(condition)):
             found[(dataset.investigation_id, dataset.location)] = dataset
     return found
 
