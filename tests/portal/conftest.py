@@ -139,6 +139,8 @@ def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "FAIRBEAM_VAR": str(folder / "var"),
         "FAIRBEAM_DATABASE_URL": url,
         "FAIRBEAM_PORTAL_DIR": str(PORTAL_INDEX.parent),
+        # No scheduled policy pass: tests run the pass themselves, on the demo they expect.
+        "FAIRBEAM_POLICY_INTERVAL_HOURS": "0",
     }
     env.pop("FAIRBEAM_CONFIG", None)
     demo = subprocess.run(

@@ -5,10 +5,14 @@ an investigation's DOI opens its landing page."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,6 +153,30 @@ def test_pi_asks_for_an_extension_and_a_manager_approves_it(page: Page, portal: 
     assert after["public"] is False
     [approved] = portal.api("/api/embargo-extensions", pi, investigation=number)["items"]
     assert (approved["status"], approved["decided_by"]) == ("approved", MANAGER)
+
+    # Both steps are in the audit trail, on the Audit page and in its CSV export.
+    page.goto(f"{portal.url}/manager/audit")
+    page.get_by_label("Object type").fill("investigation")
+    page.get_by_label("Object id").fill(str(number))
+    page.get_by_label("Action").fill("embargo_extension.approve")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"action=embargo_extension\.approve"))
+    rows = page.get_by_test_id("audit-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(MANAGER)
+    page.get_by_label("Action").fill("")
+    page.get_by_role("button", name="Filter").click()
+    trail = portal.api("/api/audit", MANAGER, object_type="investigation", object_id=number)
+    expect(rows).to_have_count(len(trail["items"]))
+    actions = [row.get_attribute("data-action") for row in rows.all()]
+    assert actions[:2] == ["embargo_extension.approve", "embargo_extension.request"]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == "audit.csv"
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [r["action"] for r in exported] == actions
+    assert {r["object_id"] for r in exported} == {str(number)}
+    save_screenshot(page, "policy-audit")
 
 
 def test_policy_page_shows_the_next_pass(page: Page, portal: Portal) -> None:

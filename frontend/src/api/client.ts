@@ -117,11 +117,6 @@ export function apiGet<P extends GetPath>(
   return send<Answer<P>>(url, { method: 'GET', signal: options.signal });
 }
 
-/** GET a path the typed client does not name yet (built at run time), as JSON of type T. */
-export function apiGetJson<T>(url: string, query?: Record<string, QueryValue>, signal?: AbortSignal): Promise<T> {
-  return send<T>(url + toQueryString(query), { method: 'GET', signal });
-}
-
 /** POST JSON to an API path. */
 export function apiPost<T>(url: string, body: unknown): Promise<T> {
   return send<T>(url, {

@@ -84,6 +84,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Audit
+         * @description The audit trail, newest first (managers): who or what did what, when, to which
+         *     object; filters `action`, `object_type`, `object_id`, `actor`, `since`, `until`.
+         */
+        get: operations["get_audit_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Audit Export
+         * @description The audit trail as one CSV or JSON file, newest first, streamed (managers); the
+         *     same filters as the list.
+         */
+        get: operations["get_audit_export_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/instruments": {
         parameters: {
             query?: never;
@@ -720,6 +762,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/policy/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy Plan
+         * @description What the next pass would do: a count and the first ids of each step (managers).
+         */
+        get: operations["get_policy_plan_api_policy_plan_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policy/passes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy Passes
+         * @description Passes of the data policy, newest first, with what each did (managers).
+         */
+        get: operations["get_policy_passes_api_policy_passes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policy/passes/{pass_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Policy Pass
+         * @description One pass (managers).
+         */
+        get: operations["get_policy_pass_api_policy_passes__pass_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}/restore": {
         parameters: {
             query?: never;
@@ -1209,6 +1311,33 @@ export interface components {
             author: string;
             /** Url */
             url: string;
+        };
+        /** AuditOut */
+        AuditOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Actor
+             * @description Who: a username, or `policy`/`system` for fairbeam.
+             */
+            actor: string;
+            /** Actor Id */
+            actor_id: number | null;
+            /** Action */
+            action: string;
+            /** Object Type */
+            object_type: string;
+            /** Object Id */
+            object_id: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
         };
         /**
          * Author
@@ -2042,6 +2171,13 @@ export interface components {
             /** Next */
             next?: string | null;
         };
+        /** Page[AuditOut] */
+        Page_AuditOut_: {
+            /** Items */
+            items: components["schemas"]["AuditOut"][];
+            /** Next */
+            next?: string | null;
+        };
         /** Page[DatafileOut] */
         Page_DatafileOut_: {
             /** Items */
@@ -2088,6 +2224,13 @@ export interface components {
         Page_InvestigationSampleOut_: {
             /** Items */
             items: components["schemas"]["InvestigationSampleOut"][];
+            /** Next */
+            next?: string | null;
+        };
+        /** Page[PolicyPassOut] */
+        Page_PolicyPassOut_: {
+            /** Items */
+            items: components["schemas"]["PolicyPassOut"][];
             /** Next */
             next?: string | null;
         };
@@ -2141,6 +2284,63 @@ export interface components {
          * @enum {string}
          */
         ParticipantRole: "principal_investigator" | "co_investigator" | "local_contact" | "collaborator";
+        /** PassPlanOut */
+        PassPlanOut: {
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /**
+             * Steps
+             * @description release, doi, archive, delete, restore, resume: what each step would do.
+             */
+            steps: {
+                [key: string]: components["schemas"]["PlanStep"];
+            };
+        };
+        /** PlanStep */
+        PlanStep: {
+            /**
+             * Count
+             * @description How many objects this step would handle.
+             */
+            count: number;
+            /**
+             * First
+             * @description The first of their ids.
+             */
+            first: number[];
+        };
+        /** PolicyPassOut */
+        PolicyPassOut: {
+            /** Id */
+            id: number;
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /**
+             * Started
+             * Format: date-time
+             */
+            started: string;
+            /** Finished */
+            finished: string | null;
+            /** Trigger */
+            trigger: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Status */
+            status: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Error */
+            error: string;
+        };
         /**
          * Posted
          * @description An event a write made, or found already made by the same idempotency key.
@@ -2470,6 +2670,86 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Page_AccountOut_"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_audit_api_audit_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+                action?: string | null;
+                object_type?: string | null;
+                object_id?: string | null;
+                actor?: string | null;
+                /** @description From this time on. */
+                since?: string | null;
+                /** @description Before this time. */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_audit_export_api_audit_export_get: {
+        parameters: {
+            query?: {
+                /** @description `csv` or `json`. */
+                format?: string;
+                action?: string | null;
+                object_type?: string | null;
+                object_id?: string | null;
+                actor?: string | null;
+                /** @description From this time on. */
+                since?: string | null;
+                /** @description Before this time. */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -3752,6 +4032,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExtensionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_policy_plan_api_policy_plan_get: {
+        parameters: {
+            query?: {
+                /** @description The day (default today). */
+                as_of?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassPlanOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_policy_passes_api_policy_passes_get: {
+        parameters: {
+            query?: {
+                /** @description Items per page (at most 1000). */
+                limit?: number;
+                /** @description The `next` value of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PolicyPassOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_policy_pass_api_policy_passes__pass_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                pass_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyPassOut"];
                 };
             };
             /** @description Validation Error */

@@ -35,32 +35,7 @@ export type TimelinePoint = Schemas['TimelinePoint'];
 export type EmbargoExtension = Schemas['ExtensionOut'];
 export type Restore = Schemas['RestoreOut'];
 export type DoiRequest = Schemas['DoiRequestOut'];
-// Written by hand until their routes are in openapi.json.
-export interface PlanStep {
-  count: number;
-  first: number[];
-}
-export interface PassPlan {
-  as_of: string;
-  steps: Record<string, PlanStep>;
-}
-export interface PolicyPass {
-  id: number;
-  as_of: string;
-  started: string;
-  finished: string | null;
-  trigger: string;
-  dry_run: boolean;
-  status: string;
-  summary: Record<string, unknown>;
-  error: string;
-}
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  detail: Record<string, unknown>;
-}
+export type PlanStep = Schemas['PlanStep'];
+export type PassPlan = Schemas['PassPlanOut'];
+export type PolicyPass = Schemas['PolicyPassOut'];
+export type AuditEntry = Schemas['AuditOut'];

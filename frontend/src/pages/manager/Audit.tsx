@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 
-import { apiGetJson, downloadBlob, toQueryString } from '../../api/client';
-import type { AuditEntry, Page } from '../../api/types';
+import { apiGet, downloadBlob, toQueryString } from '../../api/client';
+import type { AuditEntry } from '../../api/types';
 import { Empty, ErrorMessage, Loading, Problem } from '../../components/Status';
 import { formatDateTime } from '../../lib/format';
 import { useUrlQuery } from '../../lib/query';
@@ -19,12 +19,18 @@ const LABELS: Record<Filter, string> = {
   until: 'Until',
 };
 
-/** A date field's day as the API's time: the start of `since`'s day, the end of `until`'s. */
-function apiFilters(values: Record<Filter, string>): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const name of FILTERS) out[name] = values[name] || undefined;
+/** The day after `day` (YYYY-MM-DD), in UTC. */
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The filters as the API takes them: `since` from the start of its day, `until` up to the end of its day. */
+function apiFilters(values: Record<Filter, string>): Record<Filter, string | undefined> {
+  const out = Object.fromEntries(FILTERS.map((f) => [f, values[f] || undefined])) as Record<Filter, string | undefined>;
   if (values.since) out.since = `${values.since}T00:00:00Z`;
-  if (values.until) out.until = `${values.until}T23:59:59Z`;
+  if (values.until) out.until = `${nextDay(values.until)}T00:00:00Z`;
   return out;
 }
 
@@ -59,10 +65,10 @@ export function AuditPanel() {
   const load = (cursor: string | null, signal?: AbortSignal) => {
     setLoading(true);
     setError(null);
-    return apiGetJson<Page<AuditEntry>>('/api/audit', { ...apiFilters(values), limit: 100, cursor: cursor ?? undefined }, signal).then(
+    return apiGet('/api/audit', { query: { ...apiFilters(values), limit: 100, cursor }, signal }).then(
       (page) => {
         setItems((before) => (cursor ? [...before, ...page.items] : page.items));
-        setNext(page.next);
+        setNext(page.next ?? null);
         setLoading(false);
       },
       (e: Error) => {

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 
-import { apiGet, apiGetJson } from '../../api/client';
-import type { Page, PassPlan, PlanStep, PolicyPass } from '../../api/types';
+import { apiGet } from '../../api/client';
+import type { PlanStep } from '../../api/types';
 import { useApi } from '../../api/useApi';
 import { DecideButtons } from '../../components/policy/Decide';
 import { Empty, ErrorMessage, Loading } from '../../components/Status';
@@ -32,7 +32,7 @@ function NextPass() {
   const query = useUrlQuery();
   const asOf = query.get('as_of');
   const plan = useApi(`plan-${asOf}`, (signal) =>
-    apiGetJson<PassPlan>('/api/policy/plan', { as_of: asOf || undefined }, signal),
+    apiGet('/api/policy/plan', { query: { as_of: asOf || undefined }, signal }),
   );
   let body: ReactNode;
   if (plan.error) body = <ErrorMessage error={plan.error} what="the plan of the next pass" />;
@@ -140,7 +140,7 @@ function Summary({ summary }: { summary: Record<string, unknown> }) {
 }
 
 function RecentPasses() {
-  const passes = useApi('passes', (signal) => apiGetJson<Page<PolicyPass>>('/api/policy/passes', { limit: 10 }, signal));
+  const passes = useApi('passes', (signal) => apiGet('/api/policy/passes', { query: { limit: 10 }, signal }));
   let body: ReactNode;
   if (passes.error) body = <ErrorMessage error={passes.error} what="the recent passes" />;
   else if (!passes.data) body = <Loading what="the recent passes" />;
