@@ -178,6 +178,15 @@ def test_pi_asks_for_an_extension_and_a_manager_approves_it(page: Page, portal: 
     assert {r["object_id"] for r in exported} == {str(number)}
     save_screenshot(page, "policy-audit")
 
+    # The whole trail (the demo's creation makes hundreds of records) a page at a time.
+    page.goto(f"{portal.url}/manager/audit")
+    expect(rows).to_have_count(100)
+    first = portal.api("/api/audit", MANAGER, limit=100)
+    second = portal.api("/api/audit", MANAGER, limit=100, cursor=first["next"])
+    page.get_by_role("button", name="Show more").click()
+    expect(rows).to_have_count(100 + len(second["items"]))
+    expect(rows.nth(100)).to_have_attribute("data-action", second["items"][0]["action"])
+
 
 def test_policy_page_shows_the_next_pass(page: Page, portal: Portal) -> None:
     plan = portal.api("/api/policy/plan", MANAGER)
