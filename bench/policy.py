@@ -2,6 +2,7 @@
 
     python bench/policy.py --template fb_bench_1000000          # PostgreSQL, 1M datasets
     python bench/policy.py --datasets 50000 --due 2000          # builds its own catalogue
+    python bench/policy.py --url .../fb_policy_1m --reuse        # a copy made before
 
 The catalogue comes from a copy of a database loaded by bench/catalogue.py (`--template`,
 ``CREATE DATABASE fb_policy TEMPLATE ...``) or is generated here with its generator.
@@ -9,17 +10,23 @@ Outside the clock, the bench then makes ``--due`` raw datasets due for archive w
 files on disk (``--files`` files of ``--file-kib`` KiB each, plus ``--large`` datasets
 of one ``--large-mib`` MiB file), marks every older dataset archived and every released
 investigation released, except ``--releases`` due for release. It copies the same files
-with ``cp -r`` then ``sync`` (the baseline: the archive fsyncs each bundle), then times
-`fairbeam.policy.service.run_pass` — the real pass: release, DOIs, archive, deletion,
-restores. Prints a table and writes JSON to bench/results/.
+with ``cp -r`` to the same filesystem, timed without and with a final ``sync`` (the
+archive fsyncs each bundle and reads it back to verify it, which ``cp`` does not), then
+times `fairbeam.policy.service.run_pass` — the real pass: release, DOIs, archive,
+deletion, restores — with its CPU seconds (this process, all threads; the database
+server's are not counted). The archive's time runs from its first bundle's creation to
+its last completion, as the catalogue records them. Prints a table and writes JSON to
+bench/results/, with the load average: the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -170,23 +177,43 @@ def prepare(engine: Engine, args: argparse.Namespace, data: Path) -> dict[str, A
     }
 
 
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_cp(data: Path, target: Path) -> dict[str, float]:
-    """``cp -r`` of the due files, then ``sync``; seconds of each."""
+    """``cp -r`` of the due files, then ``sync``; seconds of each, and cp's CPU seconds."""
     shutil.rmtree(target, ignore_errors=True)
     subprocess.run(["sync"], check=True)
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(["cp", "-r", str(data), str(target)], check=True)
     copied = time.perf_counter() - started
+    cp_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     subprocess.run(["sync"], check=True)
     synced = time.perf_counter() - started
     shutil.rmtree(target, ignore_errors=True)
-    return {"cp_seconds": copied, "cp_sync_seconds": synced}
+    subprocess.run(["sync"], check=True)
+    return {"cp_seconds": copied, "cp_sync_seconds": synced, "cp_cpu_seconds": cp_cpu}
+
+
+def archive_span(engine: Engine) -> float:
+    """Seconds from the first bundle's creation to the last one's completion."""
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            text("SELECT min(created), max(completed) FROM archive_bundle")
+        ).one()
+    return (last - first).total_seconds() if first and last else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=URL)
     parser.add_argument("--template", help="copy this loaded database (bench/catalogue.py)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="run on the database at --url as it is (a copy)"
+    )
     parser.add_argument("--datasets", type=int, default=50_000, help="without --template")
     parser.add_argument("--due", type=int, default=10_000, help="datasets due for archive")
     parser.add_argument("--files", type=int, default=2, help="files per due dataset")
@@ -201,7 +228,9 @@ def main() -> None:
     folder = args.folder.resolve()
     data, archive, copy = folder / "data", folder / "archive", folder / "cp"
     source: dict[str, Any] = {}
-    if args.template:
+    if args.reuse:
+        source = {"reused": make_url(args.url).database}
+    elif args.template:
         source = {"template": args.template, "copy_seconds": copy_database(args.url, args.template)}
     else:
         source = {"generated": generate(args.url, args.datasets, args.seed)}
@@ -218,7 +247,11 @@ def main() -> None:
         data_roots=[data],
         online_days=args.online_days,
     )
+    from fairbeam.policy import service
     from fairbeam.policy.service import run_pass
+
+    # Whether the pass hands the archive its due datasets a batch at a time.
+    batched = "archive_datasets" in inspect.getsource(service._archive_due)
 
     sessions = make_sessionmaker(engine)
     steps: dict[str, list[float]] = {}
@@ -227,16 +260,17 @@ def main() -> None:
         now = time.perf_counter()
         steps.setdefault(step, [now, now])[1] = now
 
+    load_before = os.getloadavg()
+    cpu = cpu_seconds(resource.RUSAGE_SELF)
     started = time.perf_counter()
     row = run_pass(sessions, settings, date.fromisoformat(prepared["as_of"]), progress=progress)
     seconds = time.perf_counter() - started
-    # A step's time runs from its first tick to its last (the first object's work is
-    # before its first tick: the archive's time adds one dataset's mean share).
+    pass_cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu
+    load_after = os.getloadavg()
+    # A step's time from its first progress tick to its last (the first object's, or
+    # batch's, work comes before its first tick); the archive's from the catalogue.
     step_seconds = {step: last - first for step, (first, last) in steps.items()}
-    archive_count = max(1, prepared["due_for_archive"])
-    archive_seconds = (
-        step_seconds.get("archive", seconds) * archive_count / max(1, archive_count - 1)
-    )
+    archive_seconds = archive_span(engine) or seconds
     summary = dict(row.summary)
     with sessions() as session:
         archived = session.scalar(
@@ -247,12 +281,19 @@ def main() -> None:
     mib = prepared["due_bytes"] / 2**20
     result = {
         "engine": engine.dialect.name,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+        },
+        "pass_archives_in_batches": batched,
         "source": source,
         "prepared": prepared,
         "pass": {
             "status": row.status,
             "seconds": seconds,
+            "cpu_seconds": pass_cpu,
             "step_seconds": step_seconds,
             "summary": summary,
         },
@@ -263,6 +304,8 @@ def main() -> None:
         "pass_mib_per_s": mib / seconds,
         "cp_mib_per_s": mib / baseline["cp_seconds"],
         "cp_sync_mib_per_s": mib / baseline["cp_sync_seconds"],
+        "archive_vs_cp": archive_seconds / baseline["cp_seconds"],
+        "archive_vs_cp_sync": archive_seconds / baseline["cp_sync_seconds"],
         **baseline,
         "when": datetime.now(UTC).isoformat(),
     }
@@ -279,13 +322,22 @@ def main() -> None:
         ("bytes archived", f"{mib:,.0f} MiB in {prepared['due_files']:,} files"),
         ("pass time", f"{seconds:,.1f} s"),
         ("catalogue rows per second", f"{result['datasets_per_s']:,.0f} datasets/s"),
+        ("pass CPU (this process)", f"{pass_cpu:,.1f} s"),
         ("archive step", f"{archive_seconds:,.1f} s"),
-        ("archive", f"{result['archive_mib_per_s']:,.1f} MiB/s"),
+        ("archive (fsync + read-back verify)", f"{result['archive_mib_per_s']:,.1f} MiB/s"),
         ("archive (whole pass)", f"{result['pass_mib_per_s']:,.1f} MiB/s"),
         ("cp -r", f"{result['cp_mib_per_s']:,.1f} MiB/s ({baseline['cp_seconds']:.1f} s)"),
         (
             "cp -r + sync",
             f"{result['cp_sync_mib_per_s']:,.1f} MiB/s ({baseline['cp_sync_seconds']:.1f} s)",
+        ),
+        ("archive time / cp -r + sync", f"{result['archive_vs_cp_sync']:.2f}x"),
+        ("archive time / cp -r", f"{result['archive_vs_cp']:.2f}x"),
+        ("cp CPU", f"{baseline['cp_cpu_seconds']:,.1f} s"),
+        ("pass archives in batches", "yes" if batched else "no (a dataset at a time)"),
+        (
+            "load average before / after",
+            f"{load_before[0]:.1f} / {load_after[0]:.1f} ({os.cpu_count()} CPUs)",
         ),
     ]
     for name, value in rows:

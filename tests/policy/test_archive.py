@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from fairbeam.catalogue.models import Datafile, Dataset, DatasetType
 from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
-from fairbeam.policy.archive import archive_dataset, due_for_archive, unfinished_work
+from fairbeam.policy.archive import (
+    archive_dataset,
+    archive_datasets,
+    due_for_archive,
+    unfinished_work,
+)
 from fairbeam.policy.bundle import MANIFEST_MEMBER, manifest_path, read_manifest
 from fairbeam.policy.models import ArchiveBundle, BundleState, RestoreRequest
 from fairbeam.policy.restore import run_queued_restores
@@ -110,16 +115,11 @@ def test_corrupted_bundle_is_caught_and_the_online_copy_kept(
     data = raw_dataset(session, settings, "MX-2002", "lyso_0002")
     sessions = make_sessionmaker(engine)
     # Pack only, as a pass killed right after packing leaves it; then the medium rots.
-    bundle = ArchiveBundle(dataset_id=data.dataset, path="MX-2002/b.tar")
-    session.add(bundle)
-    session.commit()
-    from fairbeam.policy import archive
-
-    dataset = session.get(Dataset, data.dataset)
-    assert dataset is not None
-    archive._pack(session, settings, dataset, bundle)
-    assert bundle_of(session, data.dataset).state == BundleState.packed
-    tar_path = settings.archive / "MX-2002/b.tar"
+    (packed,) = archive_datasets(sessions, settings, [data.dataset], stop_at=BundleState.packed)
+    assert packed.status == BundleState.packed
+    bundle = bundle_of(session, data.dataset)
+    assert bundle.state == BundleState.packed
+    tar_path = settings.archive / bundle.path
     first = read_manifest(tar_path)["files"][0]
     corrupt(tar_path, first["offset"] + first["size"] // 2)
 
@@ -129,7 +129,7 @@ def test_corrupted_bundle_is_caught_and_the_online_copy_kept(
     assert data.on_disk() == data.files  # nothing removed
     assert state_of(session, data.dataset) == ("online", {"online"})
     assert bundle_of(session, data.dataset).state == BundleState.deleted
-    assert not tar_path.exists()
+    assert not tar_path.exists() and not manifest_path(tar_path).exists()
     (failed,) = audit_of(session, data.dataset, "archive-failed")
     assert "does not match" in failed.detail["reason"]
     # The next pass packs a fresh bundle and finishes.
@@ -218,3 +218,57 @@ def test_archived_dataset_is_skipped_and_nothing_is_unfinished(
     assert not unfinished_work(session)
     assert len(audit_of(session, data.dataset, "archive")) == 1
     assert isinstance(settings.archive, Path)
+
+
+def test_a_batch_archives_each_dataset_on_its_own_merits(
+    session: Session, engine: Engine, settings: Settings
+) -> None:
+    sessions = make_sessionmaker(engine)
+    good = [raw_dataset(session, settings, "MX-2007", f"good_{n:04d}") for n in range(3)]
+    missing = raw_dataset(session, settings, "MX-2007", "gone_0002")
+    (missing.folder / "gone_0002.h5").unlink()
+    changed = raw_dataset(session, settings, "MX-2008", "changed_0002")
+    target = changed.folder / "scan0001" / "frames_0000.h5"
+    corrupt(target, target.stat().st_size // 2)
+    done = raw_dataset(session, settings, "MX-2008", "done_0001")
+    assert archive_dataset(sessions, settings, done.dataset).status == "archived"
+    ids = [good[0], missing, good[1], changed, done, good[2]]
+    wanted = [d.dataset for d in ids] + [10**9]
+
+    outcomes = archive_datasets(sessions, settings, wanted, batch=4)
+
+    assert [o.dataset_id for o in outcomes] == wanted
+    statuses = [o.status for o in outcomes]
+    assert statuses == [
+        "archived",
+        "problem",
+        "archived",
+        "problem",
+        "skipped",
+        "archived",
+        "skipped",
+    ]
+    for data in good:
+        assert state_of(session, data.dataset) == ("archived", {"archive"})
+        assert data.on_disk() == {} and not data.folder.exists()
+        bundle = bundle_of(session, data.dataset)
+        assert bundle.state == BundleState.complete
+        manifest = read_manifest(settings.archive / bundle.path)
+        assert {f["path"] for f in manifest["files"]} == set(data.files)
+        assert len(audit_of(session, data.dataset, "archive")) == 1
+    # Nothing of the other two was removed; each says why.
+    assert state_of(session, missing.dataset) == ("online", {"online"})
+    assert missing.on_disk() == {p: b for p, b in missing.files.items() if p != "gone_0002.h5"}
+    assert "not on disk" in outcomes[1].problem and outcomes[1].bundle_id is None
+    assert audit_of(session, missing.dataset, "archive-problem")
+    assert state_of(session, changed.dataset) == ("online", {"online"})
+    assert "catalogue's checksum" in outcomes[3].problem
+    assert bundle_of(session, changed.dataset).state == BundleState.deleted
+    assert audit_of(session, changed.dataset, "archive-failed")
+    # Only the archived dataset's bundle and manifest are left in the archive of MX-2008.
+    kept = Path(bundle_of(session, done.dataset).path).name
+    assert sorted(p.name for p in (settings.archive / "MX-2008").iterdir()) == [
+        kept.removesuffix(".tar") + ".manifest.json",
+        kept,
+    ]
+    assert not list(settings.archive.rglob("*.part")) and not unfinished_work(session)

@@ -29,8 +29,9 @@ FAIRBEAM = str(Path(sys.executable).parent / "fairbeam")
 STALE = STALE_AFTER + timedelta(minutes=1)
 
 
-def policy_run(settings: Settings, as_of: date, fault: str | None = None) -> int:
-    """Run `fairbeam policy run --as-of` in a fresh process; its exit code (-9: killed)."""
+def process_env(settings: Settings, fault: str | None = None) -> dict[str, str]:
+    """The environment of a fairbeam process on this test's catalogue and folders, killed
+    at ``fault`` when one is named."""
     env = {
         **os.environ,
         "FAIRBEAM_DATABASE_URL": settings.database_url,
@@ -42,9 +43,14 @@ def policy_run(settings: Settings, as_of: date, fault: str | None = None) -> int
     env.pop("FAIRBEAM_FAULT_POINT", None)
     if fault:
         env["FAIRBEAM_FAULT_POINT"] = fault
+    return env
+
+
+def policy_run(settings: Settings, as_of: date, fault: str | None = None) -> int:
+    """Run `fairbeam policy run --as-of` in a fresh process; its exit code (-9: killed)."""
     done = subprocess.run(
         [FAIRBEAM, "policy", "run", "--as-of", as_of.isoformat(), "--json"],
-        env=env,
+        env=process_env(settings, fault),
         capture_output=True,
         text=True,
         timeout=120,
@@ -113,6 +119,18 @@ def nothing_left_half_way(session: Session, settings: Settings) -> None:
     assert not list(settings.data_roots[0].rglob("*.fairbeam-restore"))
 
 
+def a_pass_archives_them_all(session: Session, settings: Settings, datasets: list[OnDisk]) -> None:
+    """The next pass (once the killed one is taken for dead) finishes every dataset."""
+    after_the_kill(session)
+    assert policy_run(settings, A_YEAR_LATER) == 0
+
+    for data in datasets:
+        bytes_are_safe(session, settings, data)
+        assert state_of(session, data.dataset) == ("archived", {"archive"})
+        assert data.on_disk() == {} and not data.folder.exists()
+    nothing_left_half_way(session, settings)
+
+
 @pytest.mark.parametrize(
     "fault", ["archive:after-pack", "archive:after-verify", "archive:during-removal"]
 )
@@ -124,21 +142,85 @@ def test_archive_killed_then_finished(session: Session, settings: Settings, faul
     for data in datasets:
         bytes_are_safe(session, settings, data)
     first = state_of(session, datasets[0].dataset)[0]
-    assert first == ("archived" if fault == "archive:during-removal" else "online")
-    assert state_of(session, datasets[1].dataset) == ("online", {"online"})
+    if fault == "archive:during-removal":
+        # The batch was switched to archived before any file went; the second dataset's
+        # bytes are safe (above) whether or not its batch reached removal.
+        assert first == "archived"
+    else:
+        assert first == "online"
+        assert state_of(session, datasets[1].dataset) == ("online", {"online"})
 
-    after_the_kill(session)
-    assert policy_run(settings, A_YEAR_LATER) == 0
-
-    for data in datasets:
-        bytes_are_safe(session, settings, data)
-        assert state_of(session, data.dataset) == ("archived", {"archive"})
-        assert data.on_disk() == {} and not data.folder.exists()
-    nothing_left_half_way(session, settings)
+    a_pass_archives_them_all(session, settings, datasets)
     complete = session.scalars(
         select(ArchiveBundle.dataset_id).where(ArchiveBundle.state == BundleState.complete)
     ).all()
     assert sorted(complete) == sorted(d.dataset for d in datasets)
+
+
+ARCHIVE_BATCH = """
+import sys
+from fairbeam.config import load_settings
+from fairbeam.db import make_engine, make_sessionmaker
+from fairbeam.policy.archive import archive_datasets
+
+settings = load_settings()
+sessions = make_sessionmaker(make_engine(settings.database_url))
+ids = [int(a) for a in sys.argv[3:]]
+archive_datasets(sessions, settings, ids, batch=int(sys.argv[1]), lanes=int(sys.argv[2]))
+"""
+
+
+def archive_batches(settings: Settings, ids: list[int], batch: int, lanes: int, fault: str) -> None:
+    """archive_datasets (what the pass runs on its due datasets) in a fresh process that
+    is killed at ``fault``."""
+    args = [sys.executable, "-c", ARCHIVE_BATCH, str(batch), str(lanes), *map(str, ids)]
+    env = process_env(settings, fault)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+
+
+REACHED = {
+    "archive:during-pack": BundleState.packing,
+    "archive:after-pack": BundleState.packed,
+    "archive:after-verify": BundleState.verified,
+    "archive:during-removal": BundleState.verified,
+}
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+@pytest.mark.parametrize("fault", list(REACHED))
+def test_archive_batch_killed_then_finished(
+    session: Session, settings: Settings, fault: str, lanes: int
+) -> None:
+    """Three datasets archived two per batch, killed inside a batch: a batch's bundles
+    are all at one state (each step is one commit), every byte is online or in a
+    verified bundle, and a pass finishes all three. With one lane the third dataset's
+    batch has not started; with two (PostgreSQL) it runs beside the first."""
+    datasets = [raw_dataset(session, settings, "MX-3004", f"batch_{n:04d}") for n in range(3)]
+    ids = [data.dataset for data in datasets]
+
+    archive_batches(settings, ids, 2, lanes, fault)
+
+    for data in datasets:
+        bytes_are_safe(session, settings, data)
+    session.expire_all()
+    states = dict(session.execute(select(ArchiveBundle.dataset_id, ArchiveBundle.state)).all())
+    assert states.get(ids[0]) == states.get(ids[1])
+    side_by_side = lanes > 1 and settings.database_url.startswith("postgresql")
+    if side_by_side:
+        assert REACHED[fault] in (states.get(ids[0]), states.get(ids[2]))
+    else:
+        assert states == {ids[0]: REACHED[fault], ids[1]: REACHED[fault]}
+        storage = "archived" if fault == "archive:during-removal" else "online"
+        assert [state_of(session, i)[0] for i in ids] == [storage, storage, "online"]
+        if fault == "archive:during-removal":
+            assert 0 < len(datasets[0].on_disk()) + len(datasets[1].on_disk()) < 4
+
+    a_pass_archives_them_all(session, settings, datasets)
+    session.expire_all()
+    bundles = session.execute(select(ArchiveBundle.dataset_id, ArchiveBundle.state)).all()
+    # One bundle each: those left half-way were finished (packing ones rewritten in place).
+    assert sorted(bundles) == sorted((i, BundleState.complete) for i in ids)
 
 
 def test_restore_killed_mid_extract_then_finished(session: Session, settings: Settings) -> None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from fairbeam.audit.service import record
 from fairbeam.catalogue.models import Datafile, Dataset, DatasetType, Investigation
@@ -44,7 +45,8 @@ LIVE_BUNDLE = (BundleState.packing, BundleState.packed, BundleState.verified, Bu
 @dataclass(frozen=True)
 class ArchiveOutcome:
     """What archiving one dataset did: ``archived``, ``problem`` (nothing removed, the
-    reason in ``problem``) or ``skipped`` (not online, nothing to do)."""
+    reason in ``problem``) or ``skipped`` (not online, nothing to do); with
+    ``archive_datasets(stop_at=...)``, the state its bundle was left in."""
 
     dataset_id: int
     status: str
@@ -112,10 +114,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "dataset"
 
 
-def dataset_root(settings: Settings, dataset: Dataset) -> Path:
-    """The real folder of a dataset's files, which must lie inside a servable folder."""
+def dataset_root(settings: Settings, dataset: Dataset, roots: list[Path] | None = None) -> Path:
+    """The real folder of a dataset's files, which must lie inside a servable folder
+    (``roots``: servable_roots(settings), when the caller has them)."""
     folder = Path(os.path.realpath(dataset_folder(dataset.location)))
-    if not any(folder.is_relative_to(root) for root in servable_roots(settings)):
+    if not any(folder.is_relative_to(root) for root in roots or servable_roots(settings)):
         raise BundleError(
             f"dataset {dataset.id} is at {folder}, outside the folders this server may read "
             "(FAIRBEAM_DATA_ROOTS, FAIRBEAM_STORAGE): not archived"
@@ -123,26 +126,57 @@ def dataset_root(settings: Settings, dataset: Dataset) -> Path:
     return folder
 
 
-def _sources(session: Session, settings: Settings, dataset: Dataset) -> tuple[Path, list[Source]]:
-    """The dataset's files on disk, checked to exist; BundleError naming the missing ones."""
-    folder = dataset_root(settings, dataset)
-    rows = session.execute(
-        select(Datafile.id, Datafile.path, Datafile.size, Datafile.checksum)
-        .where(Datafile.dataset_id == dataset.id)
-        .order_by(Datafile.path)
-    ).all()
-    sources, missing = [], []
-    for file_id, path, size, checksum in rows:
-        disk = folder / path
-        if not disk.resolve().is_relative_to(folder) or not disk.is_file():
-            missing.append(path)
-        sources.append(Source(file_id, path, disk, size, checksum))
-    if missing:
-        raise BundleError(
-            f"dataset {dataset.id}: {len(missing)} of its {len(rows)} files are not on disk "
-            f"under {folder} (first {missing[0]!r}): not archived, nothing removed"
+# Datasets are archived in batches: each step of the state machine is one commit for the
+# whole batch (new bundles, packed, verified, archived, complete), the batch's bundles are
+# written, read back and its online copies removed by a pool of threads (reads, writes
+# and fsyncs release the GIL, and concurrent fsyncs share the filesystem's journal
+# commits), and the folders of the batch's renames are fsynced once, before the commit
+# that relies on them.
+BATCH = 200
+WORKERS = 8
+LANES = 2
+STEPS = (BundleState.packed, BundleState.verified, BundleState.complete)
+
+
+def _folders_and_files(
+    session: Session, settings: Settings, datasets: list[Dataset]
+) -> dict[int, tuple[Path, list[Source]] | str]:
+    """Every file of ``datasets``, read in one query and checked to be on disk: per
+    dataset its folder and files, or why it cannot be archived."""
+    found: dict[int, tuple[Path, list[Source]] | str] = {}
+    folders: dict[int, Path] = {}
+    roots = servable_roots(settings)
+    for dataset in datasets:
+        try:
+            folders[dataset.id] = dataset_root(settings, dataset, roots)
+        except BundleError as exc:
+            found[dataset.id] = exc.detail
+    rows: dict[int, list[Any]] = {dataset_id: [] for dataset_id in folders}
+    if folders:
+        query = (
+            select(
+                Datafile.dataset_id, Datafile.id, Datafile.path, Datafile.size, Datafile.checksum
+            )
+            .where(Datafile.dataset_id.in_(list(folders)))
+            .order_by(Datafile.dataset_id, Datafile.path)
         )
-    return folder, sources
+        for row in session.execute(query):
+            rows[row.dataset_id].append(row)
+    for dataset_id, folder in folders.items():
+        sources, missing = [], []
+        for _, file_id, path, size, checksum in rows[dataset_id]:
+            disk = folder / path
+            if not disk.resolve().is_relative_to(folder) or not disk.is_file():
+                missing.append(path)
+            sources.append(Source(file_id, path, disk, size, checksum))
+        if missing:
+            found[dataset_id] = (
+                f"dataset {dataset_id}: {len(missing)} of its {len(sources)} files are not on "
+                f"disk under {folder} (first {missing[0]!r}): not archived, nothing removed"
+            )
+        else:
+            found[dataset_id] = (folder, sources)
+    return found
 
 
 def _algorithm(settings: Settings, sources: list[Source]) -> str:
@@ -154,57 +188,19 @@ def _algorithm(settings: Settings, sources: list[Source]) -> str:
     return settings.checksum if settings.checksum != "none" else "xxh3"
 
 
-def _problem(
-    session: Session, dataset_id: int, bundle_id: int | None, problem: str, actor: str
-) -> ArchiveOutcome:
-    record(session, "archive-problem", "dataset", dataset_id, actor=actor, problem=problem)
-    session.commit()
-    return ArchiveOutcome(dataset_id, "problem", bundle_id, problem=problem)
-
-
-def _pack(session: Session, settings: Settings, dataset: Dataset, bundle: ArchiveBundle) -> None:
-    """packing → packed: write the bundle and its manifest, durably."""
-    folder, sources = _sources(session, settings, dataset)
-    header = {
-        "dataset": dataset.id,
-        "name": dataset.name,
-        "investigation": dataset.investigation.code,
-        "location": dataset.location,
-        "folder": str(folder),
-        "bundle": bundle.id,
-        "created": utcnow().isoformat(),
-    }
-    target = bundle_file(settings, bundle)
-    files.remove_bundle(target)  # what a killed pass left half-written
-    written = files.write_bundle(target, sources, header, _algorithm(settings, sources))
-    bundle.state = BundleState.packed
-    bundle.file_count = len(sources)
-    bundle.size = written.size
-    bundle.bundle_size = written.bundle_size
-    bundle.checksum = written.checksum
-    session.commit()
-
-
-def _verify(session: Session, settings: Settings, bundle: ArchiveBundle) -> None:
-    """packed → verified: read the bundle back against its manifest."""
-    files.verify_bundle(bundle_file(settings, bundle), bundle.checksum)
-    bundle.state = BundleState.verified
-    bundle.verified = utcnow()
-    session.commit()
-
-
-def _check_online_copy(settings: Settings, bundle: ArchiveBundle) -> None:
+def _check_online_copy(target: Path, bundle_id: int) -> dict[str, Any]:
     """A restored dataset goes back to the archive without packing again, once its files
-    on disk are shown to still match the verified bundle's manifest."""
-    manifest = files.read_manifest(bundle_file(settings, bundle))
+    on disk are shown to still match the verified bundle's manifest; the manifest."""
+    manifest = files.read_manifest(target)
     folder = Path(manifest["folder"])
     for entry in manifest["files"]:
         disk = folder / entry["path"]
         algorithm = manifest["algorithm"]
         if not disk.is_file() or disk.stat().st_size != entry["size"]:
-            raise BundleError(f"{disk} is not the file restored from bundle {bundle.id}")
+            raise BundleError(f"{disk} is not the file restored from bundle {bundle_id}")
         if file_checksum(disk, algorithm) != entry["checksum"]:
-            raise BundleError(f"{disk} changed since it was restored from bundle {bundle.id}")
+            raise BundleError(f"{disk} changed since it was restored from bundle {bundle_id}")
+    return manifest
 
 
 def remove_empty_folders(folder: Path, paths: list[str]) -> None:
@@ -222,63 +218,332 @@ def remove_empty_folders(folder: Path, paths: list[str]) -> None:
             pass  # not empty (other datasets' files, or anything else): kept
 
 
-def _remove_online(
-    session: Session, settings: Settings, dataset: Dataset, bundle: ArchiveBundle, actor: str
-) -> None:
-    """verified → complete: the catalogue says archived, then the files go."""
-    manifest = files.read_manifest(bundle_file(settings, bundle))
-    if dataset.storage_state != StorageState.archived:
-        session.execute(
-            update(Datafile).where(Datafile.dataset_id == dataset.id).values(tier="archive")
-        )
-        dataset.storage_state = StorageState.archived
-        session.commit()
+def _remove_files(manifest: dict[str, Any]) -> None:
+    """Remove the online copy a verified bundle holds, and the folders it leaves empty."""
     folder = Path(manifest["folder"])
     for number, entry in enumerate(manifest["files"]):
         (folder / entry["path"]).unlink(missing_ok=True)
         if number == 0:
             fault_point("archive:during-removal")
     remove_empty_folders(folder, [entry["path"] for entry in manifest["files"]])
-    bundle.state = BundleState.complete
-    bundle.completed = utcnow()
-    bundle.keep_until = years_later(dataset.start, settings.retention_years)
-    record(
-        session,
-        "archive",
-        "dataset",
-        dataset.id,
-        actor=actor,
-        bundle=bundle.path,
-        bundle_id=bundle.id,
-        size=bundle.size,
-        bundle_size=bundle.bundle_size,
-        files=bundle.file_count,
-        folder=str(folder),
-    )
-    session.commit()
 
 
-def _discard(
-    session: Session, settings: Settings, bundle: ArchiveBundle, reason: str, actor: str
-) -> None:
-    """A bundle that failed verification is removed; the online copy stays."""
-    files.remove_bundle(bundle_file(settings, bundle))
-    bundle.state = BundleState.deleted
-    bundle.deleted = utcnow()
-    record(
-        session, "archive-failed", "dataset", bundle.dataset_id, actor=actor,
-        bundle=bundle.path, bundle_id=bundle.id, reason=reason,
-    )  # fmt: skip
-    session.commit()
+@dataclass
+class _Work:
+    """A dataset of the batch in hand: its bundle, its files, its manifest once known."""
+
+    dataset: Dataset
+    bundle: ArchiveBundle
+    folder: Path | None = None
+    sources: list[Source] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
 
 
-def _new_bundle(session: Session, dataset: Dataset) -> ArchiveBundle:
-    bundle = ArchiveBundle(dataset_id=dataset.id, path="", state=BundleState.packing)
-    session.add(bundle)
-    session.flush()
-    bundle.path = f"{_slug(dataset.investigation.code)}/dataset_{dataset.id}_{bundle.id}.tar"
-    session.commit()
-    return bundle
+class _Batch:
+    """One batch of datasets taken through the bundle states, a commit per state."""
+
+    def __init__(
+        self, session: Session, settings: Settings, pool: ThreadPoolExecutor, actor: str
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.pool = pool
+        self.actor = actor
+        self.outcomes: dict[int, ArchiveOutcome] = {}
+
+    def run(self, ids: list[int], stop_at: str) -> dict[int, ArchiveOutcome]:
+        work = self._start(ids)
+        for state in STEPS:
+            if not work:
+                break
+            if state == BundleState.packed:
+                work = self._pack(work)
+            elif state == BundleState.verified:
+                work = self._verify(work)
+            else:
+                self._remove(work)
+            if state == stop_at:
+                break
+        for item in work:  # stopped early (stop_at): where each bundle is
+            self.outcomes.setdefault(
+                item.dataset.id, ArchiveOutcome(item.dataset.id, item.bundle.state, item.bundle.id)
+            )
+        return self.outcomes
+
+    # Helpers -----------------------------------------------------------------
+
+    def _map(self, function: Callable[[_Work], Any], work: list[_Work]) -> list[Any]:
+        """``function`` of each item on the pool: its result, or the BundleError or
+        OSError it raised (anything else is raised here)."""
+
+        def guarded(item: _Work) -> Any:
+            try:
+                return function(item)
+            except (BundleError, OSError) as exc:
+                return exc
+
+        return list(self.pool.map(guarded, work))
+
+    def _problem(self, dataset_id: int, bundle_id: int | None, problem: str) -> None:
+        record(self.session, "archive-problem", "dataset", dataset_id, actor=self.actor,
+               problem=problem)  # fmt: skip
+        self.outcomes[dataset_id] = ArchiveOutcome(
+            dataset_id, "problem", bundle_id, problem=problem
+        )
+
+    def _discard(self, item: _Work, error: Exception) -> None:
+        """A bundle that could not be written or failed verification is removed; the
+        online copy stays."""
+        bundle, reason = item.bundle, str(error)
+        files.remove_bundle(bundle_file(self.settings, bundle))
+        bundle.state = BundleState.deleted
+        bundle.deleted = utcnow()
+        record(
+            self.session, "archive-failed", "dataset", bundle.dataset_id, actor=self.actor,
+            bundle=bundle.path, bundle_id=bundle.id, reason=reason,
+        )  # fmt: skip
+        self.outcomes[bundle.dataset_id] = ArchiveOutcome(
+            bundle.dataset_id, "problem", bundle.id, problem=reason
+        )
+
+    def _skip(self, dataset_id: int, bundle: ArchiveBundle | None = None) -> None:
+        self.outcomes[dataset_id] = ArchiveOutcome(
+            dataset_id, "skipped", bundle.id if bundle else None
+        )
+
+    # Steps -------------------------------------------------------------------
+
+    def _start(self, ids: list[int]) -> list[_Work]:
+        """New bundles (state packing) for the datasets that have none, the bundles a
+        killed pass left, restored datasets checked against their bundle; one commit."""
+        session = self.session
+        datasets = {
+            dataset.id: dataset
+            for dataset in session.scalars(
+                select(Dataset)
+                .where(Dataset.id.in_(ids))
+                .options(joinedload(Dataset.investigation))
+            )
+        }
+        bundles: dict[int, ArchiveBundle] = {}
+        for live in session.scalars(
+            select(ArchiveBundle)
+            .where(ArchiveBundle.dataset_id.in_(ids), ArchiveBundle.state.in_(LIVE_BUNDLE))
+            .order_by(ArchiveBundle.id)
+        ):
+            bundles[live.dataset_id] = live  # the newest wins
+        work: list[_Work] = []
+        fresh: list[Dataset] = []
+        again: list[_Work] = []
+        for dataset_id in ids:
+            dataset, bundle = datasets.get(dataset_id), bundles.get(dataset_id)
+            if dataset is None or dataset.storage_state in (
+                StorageState.deleted,
+                StorageState.restoring,
+            ):
+                self._skip(dataset_id, bundle)
+            elif bundle is None or bundle.state == BundleState.complete:
+                if dataset.storage_state != StorageState.online:
+                    self._skip(dataset_id, bundle)
+                elif bundle is None:
+                    fresh.append(dataset)
+                else:
+                    again.append(_Work(dataset, bundle))
+            else:
+                work.append(_Work(dataset, bundle))
+        packing = [item.dataset for item in work if item.bundle.state == BundleState.packing]
+        found = _folders_and_files(session, self.settings, fresh + packing)
+        for item in work:
+            if item.bundle.state == BundleState.packing:
+                on_disk = found[item.dataset.id]
+                if isinstance(on_disk, str):
+                    self._discard(item, BundleError(on_disk))
+                else:
+                    item.folder, item.sources = on_disk
+        work = [item for item in work if item.dataset.id not in self.outcomes]
+        new: list[_Work] = []
+        for dataset in fresh:
+            on_disk = found[dataset.id]
+            if isinstance(on_disk, str):
+                self._problem(dataset.id, None, on_disk)
+                continue
+            bundle = ArchiveBundle(dataset_id=dataset.id, path="", state=BundleState.packing)
+            session.add(bundle)
+            new.append(_Work(dataset, bundle, *on_disk))
+        session.flush()
+        for item in new:
+            slug = _slug(item.dataset.investigation.code)
+            item.bundle.path = f"{slug}/dataset_{item.dataset.id}_{item.bundle.id}.tar"
+        checked = self._map(lambda i: _check_online_copy(bundle_file(self.settings, i.bundle),
+                                                         i.bundle.id), again)  # fmt: skip
+        for item, result in zip(again, checked, strict=True):
+            if isinstance(result, Exception):
+                self._problem(item.dataset.id, item.bundle.id, str(result))
+            else:
+                item.manifest = result
+                item.bundle.state = BundleState.verified
+                work.append(item)
+        session.commit()
+        return work + new
+
+    def _pack(self, work: list[_Work]) -> list[_Work]:
+        """packing → packed: the bundles and their manifests written and fsynced, their
+        folders fsynced once; one commit."""
+        packing = [item for item in work if item.bundle.state == BundleState.packing]
+        targets = {item.bundle.id: bundle_file(self.settings, item.bundle) for item in packing}
+        headers = {
+            item.bundle.id: {
+                "dataset": item.dataset.id,
+                "name": item.dataset.name,
+                "investigation": item.dataset.investigation.code,
+                "location": item.dataset.location,
+                "folder": str(item.folder),
+                "bundle": item.bundle.id,
+                "created": utcnow().isoformat(),
+            }
+            for item in packing
+        }
+
+        def write(item: _Work) -> files.Written:
+            target = targets[item.bundle.id]
+            files.remove_bundle(target, sync_folder=False)  # what a killed pass left
+            algorithm = _algorithm(self.settings, item.sources)
+            return files.write_bundle(
+                target, item.sources, headers[item.bundle.id], algorithm, sync_folder=False
+            )
+
+        def write_then_fault(item: _Work) -> files.Written:
+            written = write(item)
+            fault_point("archive:during-pack")  # a bundle written, its batch not yet packed
+            return written
+
+        results = self._map(write_then_fault, packing)
+        files.fsync_folders([self.settings.archive, *(t.parent for t in targets.values())])
+        for item, result in zip(packing, results, strict=True):
+            if isinstance(result, Exception):
+                self._discard(item, result)
+                continue
+            bundle = item.bundle
+            bundle.state = BundleState.packed
+            bundle.file_count = len(item.sources)
+            bundle.size = result.size
+            bundle.bundle_size = result.bundle_size
+            bundle.checksum = result.checksum
+            item.manifest = result.manifest
+        self.session.commit()
+        if packing:
+            fault_point("archive:after-pack")
+        return [item for item in work if item.dataset.id not in self.outcomes]
+
+    def _verify(self, work: list[_Work]) -> list[_Work]:
+        """packed → verified: each bundle read back against its manifest; one commit."""
+        packed = [item for item in work if item.bundle.state == BundleState.packed]
+        results = self._map(
+            lambda i: files.verify_bundle(bundle_file(self.settings, i.bundle), i.bundle.checksum),
+            packed,
+        )
+        now = utcnow()
+        for item, result in zip(packed, results, strict=True):
+            if isinstance(result, Exception):
+                self._discard(item, result)
+            else:
+                item.manifest = result
+                item.bundle.state = BundleState.verified
+                item.bundle.verified = now
+        self.session.commit()
+        if packed:
+            fault_point("archive:after-verify")
+        return [item for item in work if item.dataset.id not in self.outcomes]
+
+    def _remove(self, work: list[_Work]) -> None:
+        """verified → complete: the catalogue says archived (one commit), then the online
+        copies go, then the bundles are complete with an audit record each (one commit)."""
+        session = self.session
+        unknown = [item for item in work if item.manifest is None]
+        read = self._map(lambda i: files.read_manifest(bundle_file(self.settings, i.bundle)),
+                         unknown)  # fmt: skip
+        for item, result in zip(unknown, read, strict=True):
+            if isinstance(result, Exception):
+                self._problem(item.dataset.id, item.bundle.id, str(result))
+            else:
+                item.manifest = result
+        work = [item for item in work if item.manifest is not None]
+        switch = [item for item in work if item.dataset.storage_state != StorageState.archived]
+        if switch:
+            ids = [item.dataset.id for item in switch]
+            session.execute(
+                update(Datafile).where(Datafile.dataset_id.in_(ids)).values(tier="archive")
+            )
+            for item in switch:
+                item.dataset.storage_state = StorageState.archived
+        session.commit()
+        removed = self._map(lambda i: _remove_files(i.manifest or {}), work)
+        now = utcnow()
+        for item, result in zip(work, removed, strict=True):
+            bundle, dataset = item.bundle, item.dataset
+            if isinstance(result, Exception):
+                # Archived and verified; the next pass removes what is left.
+                self._problem(dataset.id, bundle.id, f"online copy not removed: {result}")
+                continue
+            bundle.state = BundleState.complete
+            bundle.completed = now
+            bundle.keep_until = years_later(dataset.start, self.settings.retention_years)
+            record(
+                session,
+                "archive",
+                "dataset",
+                dataset.id,
+                actor=self.actor,
+                bundle=bundle.path,
+                bundle_id=bundle.id,
+                size=bundle.size,
+                bundle_size=bundle.bundle_size,
+                files=bundle.file_count,
+                folder=str((item.manifest or {})["folder"]),
+            )
+            self.outcomes[dataset.id] = ArchiveOutcome(
+                dataset.id, "archived", bundle.id, bundle.file_count, bundle.size
+            )
+        session.commit()
+
+
+def archive_datasets(
+    sessions: Sessions,
+    settings: Settings,
+    dataset_ids: Sequence[int],
+    actor: str = "policy",
+    *,
+    batch: int = BATCH,
+    lanes: int = LANES,
+    stop_at: str = BundleState.complete,
+) -> list[ArchiveOutcome]:
+    """Archive datasets, or finish the bundles a killed pass left half-way, ``batch`` at
+    a time: an outcome per id, in order. Each batch's bundles go through packing →
+    packed → verified → complete together, the state committed before each step that
+    relies on it, so a kill leaves every file online or in a verified bundle (or both)
+    and the next pass finishes. On PostgreSQL ``lanes`` batches run side by side (one's
+    commits while another's files are written); SQLite, one writer at a time, runs one.
+    ``stop_at`` (packed, verified) stops each batch there."""
+    ids = list(dict.fromkeys(dataset_ids))
+    parts = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+    outcomes: dict[int, ArchiveOutcome] = {}
+    with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            lanes = 1
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="fairbeam-archive") as pool:
+
+        def run(part: list[int]) -> dict[int, ArchiveOutcome]:
+            with sessions() as session:
+                return _Batch(session, settings, pool, actor).run(part, stop_at)
+
+        if lanes <= 1 or len(parts) <= 1:
+            for part in parts:
+                outcomes.update(run(part))
+        else:
+            with ThreadPoolExecutor(lanes, thread_name_prefix="fairbeam-batch") as runner:
+                for done in runner.map(run, parts):
+                    outcomes.update(done)
+    return [outcomes[dataset_id] for dataset_id in dataset_ids]
 
 
 def archive_dataset(
@@ -286,54 +551,10 @@ def archive_dataset(
 ) -> ArchiveOutcome:
     """Archive one dataset, or finish the bundle a killed pass left half-way."""
     with sessions() as session:
-        dataset = session.get(Dataset, dataset_id)
-        if dataset is None:
+        if session.get(Dataset, dataset_id) is None:
             raise NotFound(f"dataset {dataset_id} not found")
-        bundle = current_bundle(session, dataset_id)
-        if dataset.storage_state in (StorageState.deleted, StorageState.restoring):
-            return ArchiveOutcome(dataset_id, "skipped", bundle.id if bundle else None)
-        if bundle is not None and bundle.state == BundleState.complete:
-            if dataset.storage_state != StorageState.online:
-                return ArchiveOutcome(dataset_id, "skipped", bundle.id)
-            try:
-                _check_online_copy(settings, bundle)
-            except (BundleError, OSError) as exc:
-                return _problem(session, dataset_id, bundle.id, str(exc), actor)
-            bundle.state = BundleState.verified
-            session.commit()
-        if bundle is None:
-            if dataset.storage_state != StorageState.online:
-                return ArchiveOutcome(dataset_id, "skipped")
-            try:
-                _sources(session, settings, dataset)
-            except BundleError as exc:
-                return _problem(session, dataset_id, None, exc.detail, actor)
-            bundle = _new_bundle(session, dataset)
-        return _advance(session, settings, dataset, bundle, actor)
-
-
-def _advance(
-    session: Session, settings: Settings, dataset: Dataset, bundle: ArchiveBundle, actor: str
-) -> ArchiveOutcome:
-    """Take a bundle through its remaining steps, committing each."""
-    if bundle.state == BundleState.packing:
-        try:
-            _pack(session, settings, dataset, bundle)
-        except (BundleError, OSError) as exc:
-            session.rollback()
-            _discard(session, settings, bundle, str(exc), actor)
-            return ArchiveOutcome(dataset.id, "problem", bundle.id, problem=str(exc))
-        fault_point("archive:after-pack")
-    if bundle.state == BundleState.packed:
-        try:
-            _verify(session, settings, bundle)
-        except (BundleError, OSError) as exc:
-            session.rollback()
-            _discard(session, settings, bundle, str(exc), actor)
-            return ArchiveOutcome(dataset.id, "problem", bundle.id, problem=str(exc))
-        fault_point("archive:after-verify")
-    _remove_online(session, settings, dataset, bundle, actor)
-    return ArchiveOutcome(dataset.id, "archived", bundle.id, bundle.file_count, bundle.size)
+    (outcome,) = archive_datasets(sessions, settings, [dataset_id], actor)
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -372,7 +593,7 @@ def resume_unfinished(
 
     with sessions() as session:
         work = unfinished_work(session)
-    outcomes = [archive_dataset(sessions, settings, dataset_id) for dataset_id in work.bundles]
+    outcomes = archive_datasets(sessions, settings, work.bundles)
     for outcome in outcomes:
         if progress is not None:
             progress(f"dataset {outcome.dataset_id}: {outcome.status}")

@@ -66,15 +66,24 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def durable_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary name, fsynced, then renamed."""
+def fsync_folders(folders: Iterable[Path]) -> None:
+    """Make the renames and unlinks in each of ``folders`` durable, once per folder."""
+    for folder in sorted(set(folders), key=lambda f: len(f.parts), reverse=True):
+        fsync_folder(folder)
+
+
+def durable_write(target: Path, data: bytes, sync_folder: bool = True) -> None:
+    """Write ``data`` to ``target`` through a temporary name, fsynced, then renamed (the
+    rename made durable here, or by the caller's fsync of the folder when not
+    ``sync_folder``)."""
     part = target.with_name(target.name + ".part")
     with part.open("wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     part.replace(target)
-    fsync_folder(target.parent)
+    if sync_folder:
+        fsync_folder(target.parent)
 
 
 def _header(name: str, size: int, mtime: float) -> bytes:
@@ -106,7 +115,7 @@ class _Out:
 def _copy_in(out: _Out, source: Source, hashers: list[Hasher]) -> int:
     """Copy one file into the bundle, hashing it; the bytes copied."""
     copied = 0
-    buffer = bytearray(CHUNK)
+    buffer = bytearray(max(1, min(CHUNK, source.size)))
     view = memoryview(buffer)
     with source.disk.open("rb", buffering=0) as handle:
         while copied < source.size:
@@ -158,10 +167,16 @@ def _pack_one(out: _Out, source: Source, algorithm: str) -> dict[str, Any]:
 
 
 def write_bundle(
-    target: Path, sources: Iterable[Source], header: dict[str, Any], algorithm: str
+    target: Path,
+    sources: Iterable[Source],
+    header: dict[str, Any],
+    algorithm: str,
+    sync_folder: bool = True,
 ) -> Written:
     """Write the bundle at ``target`` (through ``.part``, fsynced, renamed) and its manifest
-    beside it; a partial ``.part`` is removed when anything fails."""
+    beside it; a partial ``.part`` is removed when anything fails. Without
+    ``sync_folder`` the caller makes the renames durable with ``fsync_folders`` (once
+    for a batch of bundles) before it relies on them."""
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     files: list[dict[str, Any]] = []
@@ -181,7 +196,9 @@ def write_bundle(
         part.unlink(missing_ok=True)
         raise
     part.replace(target)
-    durable_write(manifest_path(target), data)
+    durable_write(manifest_path(target), data, sync_folder)
+    if sync_folder:
+        fsync_folder(target.parent.parent)  # the bundle's folder may be new
     return Written(
         manifest=manifest,
         size=sum(f["size"] for f in files),
@@ -207,9 +224,9 @@ def _ranges_digests(
     hashers = [new_hasher(algorithm) for _ in files]
     whole = new_hasher(algorithm)
     position, index = 0, 0
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
     with bundle.open("rb", buffering=0) as handle:
+        buffer = bytearray(max(1, min(CHUNK, os.fstat(handle.fileno()).st_size)))
+        view = memoryview(buffer)
         while count := handle.readinto(buffer):
             chunk, start, end = view[:count], position, position + count
             whole.update(chunk)
@@ -280,9 +297,27 @@ def extract_file(bundle: BinaryIO, entry: dict[str, Any], target: Path, algorith
     part.replace(target)
 
 
-def remove_bundle(bundle: Path) -> None:
-    """Delete a bundle, its manifest and any partial file left by a killed pass."""
-    for path in (bundle, manifest_path(bundle), bundle.with_name(bundle.name + ".part")):
-        path.unlink(missing_ok=True)
-    if bundle.parent.exists():
+def bundle_files(bundle: Path) -> tuple[Path, ...]:
+    """A bundle, its manifest and the partial files a killed pass may leave of both."""
+    manifest = manifest_path(bundle)
+    return (
+        bundle,
+        manifest,
+        bundle.with_name(bundle.name + ".part"),
+        manifest.with_name(manifest.name + ".part"),
+    )
+
+
+def remove_bundle(bundle: Path, sync_folder: bool = True) -> bool:
+    """Delete a bundle, its manifest and any partial file left by a killed pass (durably,
+    unless the caller fsyncs the folder); whether there was anything to delete."""
+    removed = False
+    for path in bundle_files(bundle):
+        try:
+            path.unlink()
+            removed = True
+        except FileNotFoundError:
+            pass
+    if removed and sync_folder:
         fsync_folder(bundle.parent)
+    return removed

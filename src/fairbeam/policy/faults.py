@@ -5,8 +5,9 @@ it reaches that point, as a power cut or an OOM kill would, so that tests can sh
 killed archive, restore or deletion loses no byte and the next pass finishes the work.
 Unset (always, outside tests) it does nothing.
 
-Points: ``archive:after-pack``, ``archive:after-verify``, ``archive:during-removal``,
-``restore:during-extract``, ``delete:during-removal``.
+Points: ``archive:during-pack`` (a bundle of the batch written, the batch not yet
+committed as packed), ``archive:after-pack``, ``archive:after-verify``,
+``archive:during-removal``, ``restore:during-extract``, ``delete:during-removal``.
 """
 
 from __future__ import annotations
