@@ -5,8 +5,9 @@ Order: finish what a killed pass left; release; DOIs for investigations without 
 sync DOIs the registry missed; publish collection DOIs whose data is now open; archive;
 delete what is not kept or past retention; run queued restores. Each object is
 committed on its own, so a kill loses at most the object in hand and the next pass
-finishes it. One pass runs at a time, across processes: a pass claims a PolicyPass row
-in status ``running`` (with a heartbeat) and no other pass starts while one is alive.
+finishes it. One pass runs at a time, across processes: a pass holds the pass lock
+(policy/passlock.py) for its whole life, which dies with its process, and records a
+PolicyPass row in status ``running`` with a heartbeat.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairbeam.access.policy import Principal, require_manager
@@ -35,6 +36,7 @@ from fairbeam.policy.models import (
     RestoreStatus,
     StorageState,
 )
+from fairbeam.policy.passlock import PassLock
 from fairbeam.policy.release import count_due_for_release, due_for_release, release_due
 from fairbeam.policy.schemas import PassPlanOut, PolicyPassOut
 
@@ -44,10 +46,8 @@ Sessions = sessionmaker[Session]
 Progress = Callable[[str, int, int], None]
 FIRST = 10  # ids shown per step of a plan
 BATCH = 500
-# A running pass that gave no sign of life for this long is taken to be dead.
+# Kept for older callers; a pass is alive exactly while its process holds the pass lock.
 STALE_AFTER = timedelta(hours=6)
-# pg_advisory_xact_lock key serialising the claim of a pass (the bytes of "fbpolicy").
-LOCK_KEY = 0x6662706F6C696379
 STEPS = ("resume", "release", "doi", "sync", "archive", "delete", "restore")
 
 
@@ -116,42 +116,29 @@ def plan_pass(session: Session, settings: Settings, as_of: date) -> PassPlan:
 # One pass at a time --------------------------------------------------------
 
 
-def _alive_after() -> datetime:
-    return utcnow() - STALE_AFTER
-
-
 def running_pass(session: Session) -> PolicyPass | None:
-    """The pass running now (in any process), if any."""
+    """The newest pass recorded as running (alive only while its process holds the lock)."""
     return session.scalar(
         select(PolicyPass)
-        .where(
-            PolicyPass.status == "running",
-            PolicyPass.dry_run.is_(False),
-            func.coalesce(PolicyPass.finished, PolicyPass.started) > _alive_after(),
-        )
+        .where(PolicyPass.status == "running", PolicyPass.dry_run.is_(False))
         .order_by(PolicyPass.id.desc())
         .limit(1)
     )
 
 
-def _claim(session: Session, as_of: date, trigger: str) -> PolicyPass:
-    """Record a new running pass, unless one is alive (PassRunning)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise claims: without it two transactions could both see no running pass.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    else:
-        # Take SQLite's write lock before reading, for the same reason.
-        session.execute(
-            update(PolicyPass).where(PolicyPass.id == -1).values(status=PolicyPass.status)
-        )
-    other = running_pass(session)
-    if other is not None:
+def _claim(session: Session, lock: PassLock, as_of: date, trigger: str) -> PolicyPass:
+    """Take the pass lock and record a new running pass; PassRunning when another holds it."""
+    if not lock.acquire():
+        other = running_pass(session)
         session.rollback()
-        raise PassRunning(
+        what = (
             f"policy pass {other.id} (as of {other.as_of}, {other.trigger}) is running since "
-            f"{other.started:%Y-%m-%d %H:%M:%S} UTC; this one does not start"
+            f"{other.started:%Y-%m-%d %H:%M:%S} UTC"
+            if other is not None
+            else "another policy pass is starting"
         )
-    # Passes left running by a dead process are marked failed.
+        raise PassRunning(f"{what}; this one does not start")
+    # With the lock held, a pass still recorded as running died with its process.
     session.execute(
         update(PolicyPass)
         .where(PolicyPass.status == "running", PolicyPass.dry_run.is_(False))
@@ -229,19 +216,23 @@ def run_pass(
             session.refresh(row)
             session.expunge(row)
             return row
+    lock = PassLock(sessions.kw["bind"])
     with sessions() as session:
-        claimed = _claim(session, as_of, trigger)
+        claimed = _claim(session, lock, as_of, trigger)
         pass_id = claimed.id
-        plan = plan_pass(session, settings, as_of)
-        session.rollback()
-    recorder = _Recorder(sessions, pass_id, progress)
     try:
-        _steps(sessions, settings, as_of, plan, recorder)
-    except BaseException as exc:
-        recorder.save(status="failed", error=f"{type(exc).__name__}: {exc}", finished=utcnow())
-        log.exception("policy pass %s failed", pass_id)
-        raise
-    recorder.save(status="done", finished=utcnow())
+        with sessions() as session:
+            plan = plan_pass(session, settings, as_of)
+        recorder = _Recorder(sessions, pass_id, progress)
+        try:
+            _steps(sessions, settings, as_of, plan, recorder)
+        except BaseException as exc:
+            recorder.save(status="failed", error=f"{type(exc).__name__}: {exc}", finished=utcnow())
+            log.exception("policy pass %s failed", pass_id)
+            raise
+        recorder.save(status="done", finished=utcnow())
+    finally:
+        lock.release()
     with sessions() as session:
         done = session.get(PolicyPass, pass_id)
         assert done is not None
