@@ -14,7 +14,8 @@ import { ErrorMessage, Problem } from '../Status';
 
 /** Whether the caller may ask to keep the investigation closed longer: its PI, or a manager. */
 export function mayAskExtension(inv: Investigation, username: string | null, isManager: boolean): boolean {
-  if (isReleased(inv)) return false;
+  // Released data cannot close again; data with no release date is not kept at all.
+  if (isReleased(inv) || !inv.release_date) return false;
   return isManager || inv.participants.some((p) => p.username === username && p.role === 'principal_investigator');
 }
 
@@ -62,7 +63,7 @@ function ExtensionDialog({
             type="date"
             required
             value={date}
-            min={formatDate(inv.release_date) === '—' ? undefined : formatDate(inv.release_date)}
+            min={formatDate(inv.release_date)}
             onChange={(e) => setDate(e.target.value)}
             data-testid="extension-date"
           />
