@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from fairbeam.audit.models import AuditRecord
 from fairbeam.audit.service import record
 from fairbeam.catalogue.models import Datafile, Dataset, DatasetType, Investigation
 from fairbeam.config import Settings
@@ -108,6 +109,23 @@ def current_bundle(session: Session, dataset_id: int) -> ArchiveBundle | None:
         .order_by(ArchiveBundle.id.desc())
         .limit(1)
     ).first()
+
+
+def problem_already_recorded(session: Session, dataset_id: int, problem: str) -> bool:
+    """True when the dataset's newest audit record is this same archive problem: a
+    problem is recorded once, until something else happens to the dataset (the pass's
+    summary and plan still count it every time)."""
+    newest = session.execute(
+        select(AuditRecord.action, AuditRecord.detail)
+        .where(AuditRecord.object_type == "dataset", AuditRecord.object_id == str(dataset_id))
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    ).first()
+    return (
+        newest is not None
+        and newest.action == "archive-problem"
+        and (newest.detail or {}).get("problem") == problem
+    )
 
 
 def _slug(text: str) -> str:
@@ -285,8 +303,9 @@ class _Batch:
         return list(self.pool.map(guarded, work))
 
     def _problem(self, dataset_id: int, bundle_id: int | None, problem: str) -> None:
-        record(self.session, "archive-problem", "dataset", dataset_id, actor=self.actor,
-               problem=problem)  # fmt: skip
+        if not problem_already_recorded(self.session, dataset_id, problem):
+            record(self.session, "archive-problem", "dataset", dataset_id, actor=self.actor,
+                   problem=problem)  # fmt: skip
         self.outcomes[dataset_id] = ArchiveOutcome(
             dataset_id, "problem", bundle_id, problem=problem
         )
