@@ -17,8 +17,9 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fairbeam.access.models import ApiToken
 from fairbeam.api.app import create_app
-from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation
+from fairbeam.catalogue.models import Datafile, Dataset, Instrument, Investigation, Participant
 from fairbeam.config import Settings
 from fairbeam.logbook.models import LogbookEvent
 from fairbeam.policy.models import DoiCollection, EmbargoExtension
@@ -567,6 +568,96 @@ ACCESS: list[Case] = [
     Case(
         "GET", "/api/users", "/api/users", outcome(403, anonymous=401, bad_token=401, manager=200)
     ),
+    Case(
+        "PATCH",
+        "/api/users/{username}",
+        "/api/users/carol",
+        MANAGERS_READ,
+        lambda _: {"role": "staff", "instruments": ["ID11"]},
+    ),
+    Case(
+        "PATCH",
+        "/api/users/{username}",
+        "/api/users/nobody",
+        outcome(403, anonymous=401, bad_token=401, manager=404),
+        lambda _: {"active": False},
+    ),
+    # Tokens: each caller lists and revokes their own (here alice's: the manager's second
+    # revocation changes nothing); managers anyone's. tests/access/test_changes.py checks
+    # the rest.
+    Case("GET", "/api/tokens", "/api/tokens", SIGNED_IN),
+    Case("GET", "/api/tokens", "/api/tokens?user=carol", MANAGERS_READ),
+    Case("GET", "/api/tokens", "/api/tokens?kind=lost", outcome(422, anonymous=401, bad_token=401)),
+    Case(
+        "DELETE",
+        "/api/tokens/{token_id}",
+        "/api/tokens/{participant_token}",
+        outcome(404, anonymous=401, bad_token=401, participant=200, manager=200),
+    ),
+    Case("DELETE", "/api/tokens/{token_id}", "/api/tokens/999999", MISSING_WRITE),
+    # Participants: managers add and remove anyone, the principal investigator (alice on
+    # MX-1001) collaborators; who may not see the data gets 404. The only principal
+    # investigator stays (409).
+    Case(
+        "POST",
+        "/api/investigations/{ref}/participants",
+        "/api/investigations/MX-1001/participants",
+        outcome(
+            403,
+            anonymous=401,
+            bad_token=401,
+            other_user=404,
+            other_staff=404,
+            participant=201,
+            manager=201,
+        ),
+        lambda role: {
+            "username": "bob" if role == "participant" else "carol",
+            "role": "collaborator",
+        },
+        Participant,
+    ),
+    Case(
+        "POST",
+        "/api/investigations/{ref}/participants",
+        "/api/investigations/MX-0900/participants",
+        outcome(403, anonymous=401, bad_token=401, manager=201),
+        lambda _: {"username": "bob", "role": "co_investigator"},
+        Participant,
+    ),
+    Case(
+        "POST",
+        "/api/investigations/{ref}/participants",
+        "/api/investigations/NO-SUCH/participants",
+        MISSING_WRITE,
+        lambda _: {"username": "bob", "role": "collaborator"},
+    ),
+    Case(
+        "DELETE",
+        "/api/investigations/{ref}/participants/{username}",
+        "/api/investigations/MX-1001/participants/alice",
+        outcome(403, anonymous=401, bad_token=401, other_user=404, other_staff=404, manager=409),
+    ),
+    Case(
+        "DELETE",
+        "/api/investigations/{ref}/participants/{username}",
+        "/api/investigations/MX-1001/participants/bob",
+        outcome(
+            403,
+            anonymous=401,
+            bad_token=401,
+            other_user=404,
+            other_staff=404,
+            participant=404,
+            manager=404,
+        ),
+    ),
+    Case(
+        "DELETE",
+        "/api/investigations/{ref}/participants/{username}",
+        "/api/investigations/NO-SUCH/participants/alice",
+        MISSING_WRITE,
+    ),
 ]
 
 
@@ -585,7 +676,11 @@ def ids_of(world: World, session: Session) -> dict[str, int]:
         select(Datafile.id).where(Datafile.dataset_id == world.foreign_dataset).limit(1)
     )
     assert foreign_file is not None
+    participant_token = session.scalar(
+        select(ApiToken.id).where(ApiToken.name == "participant token")
+    )
     return {
+        "participant_token": participant_token or 0,
         "closed_investigation": world.closed_investigation,
         "open_investigation": world.open_investigation,
         "closed_dataset": world.closed_dataset,

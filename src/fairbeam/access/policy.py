@@ -226,6 +226,35 @@ def extension_filter(principal: Principal, investigation_col: Any, requester_col
     return or_(requester_col == principal.user_id, investigation_col.in_(led))
 
 
+# Participants -----------------------------------------------------------------
+# Managers add and remove anyone; the principal investigator shares the data with
+# collaborators of their choosing (and may take that back). The proposal's own people
+# (principal and co-investigators, local contacts) are the facility's to change.
+
+
+def check_manage_participants(
+    principal: Principal,
+    investigation: Investigation,
+    what: str,
+    role: ParticipantRole | None = None,
+) -> None:
+    """Adding or removing a participant (of ``role``, once known): 401 anonymous, 404
+    unseen, 403 neither a manager nor (for collaborators) the principal investigator."""
+    require_login(principal)
+    check_data(principal, investigation, what)
+    if principal.is_manager:
+        return
+    if not is_principal_investigator(principal, investigation):
+        raise Forbidden(
+            f"only managers and the principal investigator of {what} may change its participants"
+        )
+    if role is not None and role != ParticipantRole.collaborator:
+        raise Forbidden(
+            f"the principal investigator adds and removes collaborators; only a manager may "
+            f"change a {role.value.replace('_', ' ')}"
+        )
+
+
 # Logbooks ------------------------------------------------------------------
 # Whoever may read an investigation's data reads its logbook; its participants, the
 # beamline's staff and managers write to it. A beamline's own logbook belongs to its

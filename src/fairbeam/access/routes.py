@@ -1,22 +1,31 @@
-"""Login and the caller's own account."""
+"""Login, the caller's own account and tokens, and managers' changes to accounts."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from fairbeam.access.models import User
 from fairbeam.access.policy import Principal
-from fairbeam.access.schemas import AccountOut, LoginIn, LoginOut, UserOut
+from fairbeam.access.schemas import AccountOut, LoginIn, LoginOut, TokenOut, UserOut, UserPatch
 from fairbeam.access.service import login, principal_of
-from fairbeam.access.users import list_users
-from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, SessionDep, SettingsDep
+from fairbeam.access.tokens import list_tokens, revoke_token, token_out
+from fairbeam.access.users import account_out, beamlines_of, list_users, update_user
+from fairbeam.api.deps import (
+    CurrentPrincipal,
+    Cursor,
+    Limit,
+    PathId,
+    SessionDep,
+    SettingsDep,
+)
 from fairbeam.catalogue.models import Instrument
 from fairbeam.catalogue.schemas import Page
 
 router = APIRouter(tags=["auth"])
+Username = Annotated[str, Path(max_length=100, description="The account's username.")]
 
 
 def _user_out(session: SessionDep, principal: Principal, user: User | None) -> UserOut:
@@ -73,3 +82,36 @@ def get_users(
 ) -> Page[AccountOut]:
     """Accounts with role and beamlines, by username (managers); `role` and `q` filter."""
     return list_users(session, principal, role, q, limit, cursor)
+
+
+@router.patch("/users/{username}", response_model=AccountOut)
+def patch_user(
+    username: Username, body: UserPatch, session: SessionDep, principal: CurrentPrincipal
+) -> AccountOut:
+    """Change an account's `role`, `instruments` (its beamlines, replaced) or `active`
+    (managers); each change is audited with what it was before."""
+    user = update_user(session, principal, username, body)
+    session.commit()
+    return account_out(user, sorted(beamlines_of(session, user.id)))
+
+
+@router.get("/tokens", response_model=Page[TokenOut])
+def get_tokens(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    user: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[TokenOut]:
+    """The caller's tokens, newest first, never their secrets; `kind` is `api` or
+    `session`; a manager may name another account with `user`."""
+    return list_tokens(session, principal, user, kind, limit, cursor)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut)
+def delete_token(token_id: PathId, session: SessionDep, principal: CurrentPrincipal) -> TokenOut:
+    """Revoke a token (its owner or a manager): it answers 401 from the next request on."""
+    row, username = revoke_token(session, principal, token_id)
+    session.commit()
+    return token_out(row, username)

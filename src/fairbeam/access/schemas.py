@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,3 +45,33 @@ class AccountOut(BaseModel):
     instruments: list[str]
     active: bool
     created: datetime
+
+
+class UserPatch(BaseModel):
+    """What a manager changes of an account; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    instruments: (
+        list[Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00]+$")]] | None
+    ) = Field(
+        default=None,
+        max_length=100,
+        description="Every beamline the staff member or software is bound to (replaces them).",
+    )
+    active: bool | None = Field(default=None, description="false: the account may not log in.")
+
+
+class TokenOut(BaseModel):
+    """An API token or login session, never its secret."""
+
+    id: int
+    username: str
+    name: str
+    kind: str = Field(description="`api` or `session` (a login).")
+    prefix: str = Field(description="The token's first characters, to recognise it.")
+    created: datetime
+    expires: datetime | None
+    last_used: datetime | None
+    revoked: bool

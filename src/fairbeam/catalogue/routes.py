@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from fairbeam.api.deps import CurrentPrincipal, Cursor, Limit, PathId, SessionDep, SettingsDep
@@ -27,6 +27,8 @@ from fairbeam.catalogue.schemas import (
     InvestigationSampleOut,
     Moment,
     Page,
+    ParticipantIn,
+    ParticipantOut,
     Registered,
 )
 from fairbeam.catalogue.service import InvestigationFilters
@@ -100,6 +102,38 @@ def post_investigation(
     session.commit()
     states = service.doi_states(session, [investigation.id])
     return service.investigation_out(investigation, states.get(investigation.id))
+
+
+@router.post(
+    "/investigations/{ref}/participants",
+    response_model=ParticipantOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def post_participant(
+    ref: str, body: ParticipantIn, session: SessionDep, principal: CurrentPrincipal
+) -> ParticipantOut:
+    """Let a user take part in an investigation, and so see its data (managers; its
+    principal investigator adds collaborators); audited."""
+    participant = service.add_participant(session, principal, ref, body)
+    out = service.participant_out(participant)
+    session.commit()
+    return out
+
+
+@router.delete(
+    "/investigations/{ref}/participants/{username}", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_participant(
+    ref: str,
+    username: Annotated[str, Path(max_length=100)],
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Take a user out of an investigation (managers; its principal investigator removes
+    collaborators); audited."""
+    service.remove_participant(session, principal, ref, username)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def dataset_filters(

@@ -14,7 +14,9 @@ from fairbeam.access.models import User
 from fairbeam.access.policy import (
     Principal,
     check_create_investigation,
+    check_manage_participants,
     released,
+    require_login,
     require_manager,
 )
 from fairbeam.audit.service import record
@@ -22,6 +24,7 @@ from fairbeam.catalogue.models import (
     Instrument,
     Investigation,
     Participant,
+    ParticipantRole,
 )
 from fairbeam.catalogue.schemas import (
     InstrumentIn,
@@ -30,6 +33,7 @@ from fairbeam.catalogue.schemas import (
     InvestigationOut,
     Moment,
     Page,
+    ParticipantIn,
     ParticipantOut,
     row_id,
 )
@@ -361,3 +365,101 @@ def create_investigation(
             actor_id=principal.user_id,
         )
     return created
+
+
+# Participants -----------------------------------------------------------------
+
+
+def participant_out(participant: Participant) -> ParticipantOut:
+    """The public view of one participant."""
+    return ParticipantOut(
+        username=participant.user.username,
+        full_name=participant.user.full_name,
+        orcid=participant.user.orcid,
+        role=participant.role,
+    )
+
+
+def _participants(investigation: Investigation) -> dict[str, str]:
+    return {p.user.username: p.role.value for p in investigation.participants}
+
+
+def _audit_participant(
+    session: Session,
+    action: str,
+    principal: Principal,
+    investigation: Investigation,
+    participant: Participant,
+    before: dict[str, str],
+) -> None:
+    after = dict(before)
+    if action == "participant.add":
+        after[participant.user.username] = participant.role.value
+    else:
+        after.pop(participant.user.username)
+    record(
+        session,
+        action,
+        "investigation",
+        investigation.id,
+        actor_id=principal.user_id,
+        actor=principal.username or "system",
+        code=investigation.code,
+        username=participant.user.username,
+        role=participant.role.value,
+        before=dict(sorted(before.items())),
+        after=dict(sorted(after.items())),
+    )
+
+
+def add_participant(
+    session: Session, principal: Principal, ref: str | int, data: ParticipantIn
+) -> Participant:
+    """Let a user take part in an investigation (managers; its principal investigator
+    adds collaborators), audited with the participants before and after."""
+    require_login(principal)
+    investigation = get_investigation(session, ref)
+    what = f"investigation {ref}"
+    check_manage_participants(principal, investigation, what, data.role)
+    user = session.scalar(select(User).where(User.username == data.username))
+    if user is None:
+        raise InvalidInput(f"username: user {data.username!r} does not exist")
+    before = _participants(investigation)
+    if user.username in before:
+        raise Conflict(
+            f"{user.username} already takes part in {investigation.code} as "
+            f"{before[user.username]}: remove them first to change their role"
+        )
+    participant = Participant(investigation_id=investigation.id, user=user, role=data.role)
+    session.add(participant)
+    _audit_participant(session, "participant.add", principal, investigation, participant, before)
+    session.flush()
+    return participant
+
+
+def remove_participant(
+    session: Session, principal: Principal, ref: str | int, username: str
+) -> None:
+    """Take a user out of an investigation (managers; its principal investigator removes
+    collaborators); the last principal investigator stays. Audited."""
+    require_login(principal)
+    investigation = get_investigation(session, ref)
+    what = f"investigation {ref}"
+    check_manage_participants(principal, investigation, what)
+    found = [p for p in investigation.participants if p.user.username == username]
+    if not found:
+        raise NotFound(f"{username!r} does not take part in {investigation.code}")
+    participant = found[0]
+    check_manage_participants(principal, investigation, what, participant.role)
+    leaders = [
+        p for p in investigation.participants if p.role == ParticipantRole.principal_investigator
+    ]
+    if leaders == [participant]:
+        raise Conflict(
+            f"{username} is the only principal investigator of {investigation.code}: "
+            "add another one first"
+        )
+    before = _participants(investigation)
+    _audit_participant(session, "participant.remove", principal, investigation, participant, before)
+    investigation.participants.remove(participant)  # delete-orphan: the row goes
+    session.flush()
