@@ -106,9 +106,8 @@ def find_token(session: Session, ref: str, username: str | None = None) -> ApiTo
         raise NotFound(f"no token {shown!r}{whose}: give a token id, name or the token itself")
     if len(found) > 1:
         ids = {t.user_id for t in found}
-        owners = dict(
-            session.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples()
-        )
+        rows = session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+        owners = {user_id: name for user_id, name in rows}
         listed = ", ".join(f"{t.id} ({owners.get(t.user_id, '?')})" for t in found[:10])
         raise InvalidInput(
             f"{len(found) if len(found) <= 10 else 'more than 10'} live tokens are named "
