@@ -11,6 +11,7 @@ ignores bench/.peers/) and are never dependencies of fairbeam.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import subprocess
 import sys
 import venv
@@ -46,13 +47,36 @@ class Peer:
         return self.venv / ".installed"
 
 
+def same_as_ours(package: str, extra: str = "") -> str:
+    """A requirement pinning ``package`` to the version fairbeam's own venv runs, so that
+    a peer is served on equal terms (the same HTTP server and parser); unpinned when
+    this Python lacks it."""
+    try:
+        return f"{package}{extra}=={importlib.metadata.version(package)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{package}{extra}"
+
+
 TILED = Peer("tiled", ("tiled[server]", "h5py"), "tiled")
-PEERS = {peer.name: peer for peer in (TILED,)}
+# h5grove's FastAPI router, under the uvicorn and httptools that serve fairbeam.
+H5GROVE = Peer(
+    "h5grove",
+    (
+        "h5grove[fastapi]",
+        same_as_ours("uvicorn", "[standard]"),
+        same_as_ours("httptools"),
+        "hdf5plugin",
+    ),
+    "h5grove",
+)
+PEERS = {peer.name: peer for peer in (TILED, H5GROVE)}
 
 
 def ensure_peer(peer: Peer, *, upgrade: bool = False) -> Path:
-    """Create the peer's venv and install it when missing; return its bin folder."""
-    if peer.marker.exists() and not upgrade:
+    """Create the peer's venv and install it when missing or when its requirements
+    changed; return its bin folder."""
+    wanted = " ".join(peer.requirements) + "\n"
+    if peer.marker.exists() and peer.marker.read_text() == wanted and not upgrade:
         return peer.bin
     if not peer.python.exists():
         print(f"creating {peer.venv}", file=sys.stderr)
@@ -62,7 +86,7 @@ def ensure_peer(peer: Peer, *, upgrade: bool = False) -> Path:
         command.append("--upgrade")
     print(f"installing {' '.join(peer.requirements)} into {peer.venv}", file=sys.stderr)
     subprocess.run([*command, *peer.requirements], check=True, timeout=1800)
-    peer.marker.write_text(" ".join(peer.requirements) + "\n")
+    peer.marker.write_text(wanted)
     return peer.bin
 
 

@@ -2,14 +2,26 @@
 
 Writes a 100-frame 1024x1024 uint16 gzip stack (one chunk per frame; Poisson noise
 and a few bright peaks, so it compresses as detector frames do), then serves it from
-    - fairbeam: `fairbeam serve` on a fresh SQLite catalogue holding the file,
-    - h5grove: its FastAPI router under uvicorn, in its venv bench/.peers/h5grove,
-    - Tiled: `tiled serve directory`, in its venv bench/.peers/tiled,
-and times with one keep-alive httpx client sending a browser's Accept-Encoding:
-a frame as h5web asks for it (`format=bin&dtype=safe`, frames in turn, decoded and
-checked against numpy), `/meta/` of a group and `/attr/` of a group.
+    - fairbeam: `fairbeam serve --no-access-log` on a fresh SQLite catalogue,
+    - h5grove: its FastAPI router in its venv bench/.peers/h5grove, under the same
+      uvicorn and httptools on the same asyncio loop, one process, no access log,
+    - Tiled: `tiled serve directory`, in its venv bench/.peers/tiled (for reference),
+    - the floor: a bare ASGI app under the same uvicorn sending each frame's stored
+      zlib stream from memory, what no server sending that stream can beat,
+all at once, and asks them in turn, request by request, so that the machine's load
+weighs on each alike. Two clients time the same requests:
+    - Python: one keep-alive httpx client sending `Accept-Encoding: gzip, deflate, br`;
+      a body is received whole, then decoded once with the standard library's zlib and
+      once with python-isal's isal_zlib (ISA-L's inflate), each timed;
+    - the browser: headless Chromium (Debian's, driven by Playwright) in a page of each
+      server's origin runs `fetch()` then `arrayBuffer()`, as h5web does, timed with
+      performance.now(); Chromium inflates a `deflate` body natively.
+The requests: a frame as h5web asks for it (`format=bin&dtype=safe`, frames in turn so
+that none is served from a cache, each checked against numpy), `/meta/` of a group and
+`/attr/` of a group. Each server's CPU time per request is read from /proc, a figure
+that the machine's load stretches far less than the times.
 
-    .venv/bin/python bench/viewer.py [--requests 200] [--frames 100]
+    .venv/bin/python bench/viewer.py [--requests 200] [--frames 100] [--skip tiled]
 """
 
 from __future__ import annotations
@@ -18,202 +30,40 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import zlib
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-import h5py
 import httpx
 import numpy as np
+from isal import isal_zlib
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import TILED, Peer, ensure_peer, peer_version  # noqa: E402
+from _viewer_browser import Tab, chromium, open_tab  # noqa: E402
+from _viewer_servers import (  # noqa: E402
+    ROOT,
+    Server,
+    cpu_ms,
+    start_fairbeam,
+    start_floor,
+    start_h5grove,
+    start_tiled,
+    write_stack,
+)
 
-LOOPBACK = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
-FAIRBEAM = ROOT / ".venv" / "bin" / "fairbeam"
 RESULTS = Path(__file__).resolve().parent / "results"
-H5GROVE = Peer("h5grove", ("h5grove[fastapi]", "uvicorn[standard]", "hdf5plugin"), "h5grove")
-BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
-STACK = "/entry/instrument/detector/data"
-GROUP = "/entry"
-console = Console(width=150)
-
-
-# --- The file -------------------------------------------------------------------------
-
-
-def detector_frame(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """A frame as a photon-counting detector records it: low Poisson background, a few
-    Bragg-like peaks, dead gaps between modules."""
-    frame = rng.poisson(1.5, shape).astype(np.uint16)
-    rows, cols = np.ogrid[: shape[0], : shape[1]]
-    for _ in range(12):
-        y, x = rng.integers(16, shape[0] - 16), rng.integers(16, shape[1] - 16)
-        spot = 3000 * np.exp(-((rows - y) ** 2 + (cols - x) ** 2) / 6.0)
-        frame += rng.poisson(spot).astype(np.uint16)
-    frame[:, shape[1] // 2 - 4 : shape[1] // 2 + 4] = 0  # the gap between two modules
-    return frame
-
-
-def write_stack(path: Path, frames: int, shape: tuple[int, int]) -> list[np.ndarray]:
-    """Write the stack (gzip, one chunk per frame) under an NXentry; return the frames."""
-    rng = np.random.default_rng(2024)
-    written = []
-    with h5py.File(path, "w") as f:
-        entry = f.create_group("entry")
-        entry.attrs.update({"NX_class": "NXentry", "default": "data", "title": "bench stack"})
-        detector = entry.create_group("instrument").create_group("detector")
-        detector.attrs["NX_class"] = "NXdetector"
-        data = detector.create_dataset(
-            "data", (frames, *shape), dtype="u2", chunks=(1, *shape), compression="gzip"
-        )
-        data.attrs["units"] = "counts"
-        for i in range(frames):
-            written.append(detector_frame(rng, shape))
-            data[i] = written[-1]
-        nxdata = entry.create_group("data")
-        nxdata.attrs.update({"NX_class": "NXdata", "signal": "data"})
-        nxdata["data"] = h5py.SoftLink(STACK)
-    return written
-
-
-# --- Servers --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def loopback_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["NO_PROXY"] = env["no_proxy"] = LOOPBACK
-    return {**env, **extra}
-
-
-@contextmanager
-def running(command: list[str], env: dict[str, str], ready: str, log: Path) -> Iterator[None]:
-    """Run a server until the block ends; wait until ``ready`` answers 200."""
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 120
-        with httpx.Client(trust_env=False, timeout=5) as client:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"{command[0]} exited: {log.read_text()[-2000:]}")
-                try:
-                    if client.get(ready).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{command[0]} did not answer {ready} within 120 s")
-                time.sleep(0.2)
-        yield
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-
-
-def fairbeam_setup(work: Path, data: Path, stack: Path) -> tuple[dict[str, str], str]:
-    """A catalogue with a manager, a scientist and the stack in her embargoed proposal;
-    the environment to serve it and the scientist's token."""
-    env = loopback_env(
-        {
-            "FAIRBEAM_DATABASE_URL": f"sqlite:///{work / 'fairbeam.db'}",
-            "FAIRBEAM_DATA_ROOTS": str(data),
-            "FAIRBEAM_STORAGE": str(work / "storage"),
-            "FAIRBEAM_ARCHIVE": str(work / "archive"),
-            "FAIRBEAM_VAR": str(work / "var"),
-        }
-    )
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [str(FAIRBEAM), *args], env=env, capture_output=True, text=True, timeout=120
-        )
-        if done.returncode:
-            raise SystemExit(f"fairbeam {' '.join(args)}: {done.stdout}{done.stderr}")
-        return done.stdout.strip()
-
-    cli("db", "upgrade")
-    cli("user", "add", "manager", "--role", "manager")
-    cli("user", "add", "scientist")
-    tokens = {
-        name: json.loads(cli("token", "create", name, "--json"))["token"]
-        for name in ("manager", "scientist")
-    }
-    return env, tokens["manager"] + " " + tokens["scientist"]
-
-
-def fairbeam_register(url: str, manager: str, stack: Path) -> int:
-    """Register the stack through the API; return its datafile id."""
-    headers = {"Authorization": f"Bearer {manager}"}
-    with httpx.Client(base_url=url, headers=headers, trust_env=False, timeout=30) as client:
-        for method, path, body in (
-            ("POST", "/api/instruments", {"name": "ID00", "techniques": ["imaging"]}),
-            (
-                "POST",
-                "/api/investigations",
-                {
-                    "code": "BENCH-1",
-                    "title": "Viewer benchmark",
-                    "instrument": "ID00",
-                    "start": "2026-01-05T08:00:00Z",
-                    "end": "2026-01-07T08:00:00Z",
-                    "participants": [{"username": "scientist", "role": "principal_investigator"}],
-                },
-            ),
-            (
-                "POST",
-                "/api/datasets",
-                {
-                    "investigation": "BENCH-1",
-                    "name": "stack",
-                    "location": str(stack.parent),
-                    "technique": "imaging",
-                    "files": [{"path": stack.name, "size": stack.stat().st_size}],
-                },
-            ),
-        ):
-            response = client.request(method, path, json=body)
-            if response.status_code >= 300:
-                raise SystemExit(f"{method} {path}: {response.status_code} {response.text}")
-        dataset = response.json()["id"]
-        files = client.get(f"/api/datasets/{dataset}/files").json()["items"]
-        return int(files[0]["id"])
-
-
-H5GROVE_APP = """
-import sys, uvicorn
-from fastapi import FastAPI
-from h5grove.fastapi_utils import router, settings
-settings.base_dir = sys.argv[1]
-app = FastAPI()
-app.include_router(router)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="info")
-"""
+ACCEPT = {"Accept-Encoding": "gzip, deflate, br"}
+INFLATERS: dict[str, ModuleType] = {"zlib": zlib, "isal": isal_zlib}
+console = Console(width=160)
 
 
 # --- Measurement ----------------------------------------------------------------------
@@ -221,73 +71,131 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="info")
 
 @dataclass
 class Timings:
-    """Milliseconds per request of each kind, and bytes on the wire per frame."""
+    """Milliseconds per request of each kind and client, bytes on the wire per frame."""
 
-    frame: list[float] = field(default_factory=list)
-    frame_received: list[float] = field(default_factory=list)
+    received: list[float] = field(default_factory=list)  # last byte of a frame
+    zlib: list[float] = field(default_factory=list)  # ... then inflated by zlib
+    isal: list[float] = field(default_factory=list)  # ... or by isal_zlib instead
+    browser: list[float] = field(default_factory=list)
     meta: list[float] = field(default_factory=list)
     attr: list[float] = field(default_factory=list)
+    browser_meta: list[float] = field(default_factory=list)
+    browser_attr: list[float] = field(default_factory=list)
     wire: list[int] = field(default_factory=list)
-    encoding: str = ""
+    coding: str = ""
+    # The server's CPU time per frame and per pair of /meta/ and /attr/ requests (from
+    # the Python client): what load on the machine does not stretch.
+    cpu_frame: float = float("nan")
+    cpu_group: float = float("nan")
 
 
-@dataclass
-class Answer:
-    """One response: its decoded body, bytes on the wire, coding and times in ms."""
-
-    body: bytes
-    wire: int
-    coding: str
-    received: float  # the last byte on the wire
-    decoded: float  # the body decoded, as the browser must before h5web sees a value
-
-
-def timed(client: httpx.Client, url: str, params: dict[str, str]) -> Answer:
+def get(client: httpx.Client, target: str) -> tuple[bytes, str, float]:
+    """The raw body, its content coding and ms to its last byte."""
     start = time.perf_counter()
-    with client.stream("GET", url, params=params) as response:
+    with client.stream("GET", target) as response:
         raw = b"".join(response.iter_raw())
-    received = time.perf_counter()
+    received = (time.perf_counter() - start) * 1000
     if response.status_code != 200:
-        raise SystemExit(f"{url} {params}: {response.status_code} {raw[:300]!r}")
-    coding = response.headers.get("content-encoding", "identity")
-    # httpx's own decoders, the same work as response.read() does.
-    decoder = httpx._decoders.SUPPORTED_DECODERS.get(coding, httpx._decoders.IdentityDecoder)()
-    body = decoder.decode(raw) + decoder.flush()
-    done = time.perf_counter()
-    return Answer(body, len(raw), coding, (received - start) * 1000, (done - start) * 1000)
+        raise SystemExit(f"{target}: {response.status_code} {raw[:300]!r}")
+    return raw, response.headers.get("content-encoding", "identity"), received
 
 
-def measure(
-    frame_request: Callable[[int], tuple[str, dict[str, str]]],
-    meta_request: tuple[str, dict[str, str]],
-    attr_request: tuple[str, dict[str, str]] | None,
-    frames: list[np.ndarray],
-    requests: int,
-    headers: dict[str, str],
-    base: str,
-) -> Timings:
-    """Warm up, then time ``requests`` of each kind with one keep-alive client."""
-    found = Timings()
-    with httpx.Client(
-        base_url=base, headers={**BROWSER, **headers}, trust_env=False, timeout=60
-    ) as client:
-        for _ in range(5):
-            timed(client, *meta_request)
+def decode(raw: bytes, coding: str, inflater: ModuleType) -> tuple[bytes, float]:
+    """The body and ms to decode it; deflate and gzip through ``inflater``."""
+    start = time.perf_counter()
+    if coding == "identity":
+        body = raw
+    elif coding in ("deflate", "gzip"):
+        stream = inflater.decompressobj(wbits=15 if coding == "deflate" else 31)
+        body = stream.decompress(raw) + stream.flush()
+    else:  # br: httpx's decoder whatever the inflater
+        decoder = httpx._decoders.SUPPORTED_DECODERS[coding]()
+        body = decoder.decode(raw) + decoder.flush()
+    return body, (time.perf_counter() - start) * 1000
+
+
+def measure_python(
+    servers: list[Server], frames: list[np.ndarray], requests: int
+) -> dict[str, Timings]:
+    """Each request of each kind from one keep-alive client per server, servers in turn."""
+    found = {server.name: Timings() for server in servers}
+    with ExitStack() as stack:
+        clients = {
+            server.name: stack.enter_context(
+                httpx.Client(
+                    base_url=server.base,
+                    headers={**ACCEPT, **server.headers},
+                    trust_env=False,
+                    timeout=60,
+                )
+            )
+            for server in servers
+        }
+        for server in servers:  # warm up: open files, first imports
+            for i in range(3):
+                get(clients[server.name], server.meta)
+                get(clients[server.name], server.frame(len(frames) - 1 - i))
+        cpu = {server.name: cpu_ms(server.pid) for server in servers}
         for i in range(requests):
             index = i % len(frames)
-            url, params = frame_request(index)
-            answer = timed(client, url, params)
-            found.frame.append(answer.decoded)
-            found.frame_received.append(answer.received)
-            found.wire.append(answer.wire)
-            found.encoding = answer.coding
-            if answer.body != frames[index].tobytes():
-                raise SystemExit(f"{base}: frame {index} differs from what was written")
+            for server in servers:
+                t = found[server.name]
+                raw, t.coding, received = get(clients[server.name], server.frame(index))
+                t.received.append(received)
+                t.wire.append(len(raw))
+                for name, inflater in INFLATERS.items():
+                    body, ms = decode(raw, t.coding, inflater)
+                    getattr(t, name).append(received + ms)
+                    if body != frames[index].tobytes():
+                        raise SystemExit(f"{server.name}: frame {index} differs ({name})")
+        for server in servers:
+            found[server.name].cpu_frame = (cpu_ms(server.pid) - cpu[server.name]) / requests
+            cpu[server.name] = cpu_ms(server.pid)
         for _ in range(requests):
-            found.meta.append(timed(client, *meta_request).decoded)
-            if attr_request:
-                found.attr.append(timed(client, *attr_request).decoded)
+            for server in servers:
+                t = found[server.name]
+                for kind in ("meta", "attr"):
+                    target = getattr(server, kind)
+                    if target:
+                        raw, coding, received = get(clients[server.name], target)
+                        getattr(t, kind).append(received + decode(raw, coding, zlib)[1])
+        for server in servers:
+            found[server.name].cpu_group = (cpu_ms(server.pid) - cpu[server.name]) / requests
     return found
+
+
+def measure_browser(
+    servers: list[Server], frames: list[np.ndarray], requests: int, found: dict[str, Timings]
+) -> None:
+    """The same requests from Chromium, one page per server's origin, servers in turn."""
+    sums = [int(frame.sum(dtype=np.uint64)) for frame in frames]
+    size = frames[0].nbytes
+    with chromium() as browser:
+        tabs: dict[str, Tab] = {
+            server.name: open_tab(browser, server.base + server.home, server.headers)
+            for server in servers
+        }
+        for server in servers:
+            for i in range(3):
+                tabs[server.name].fetch(server.meta)
+                tabs[server.name].fetch(server.frame(len(frames) - 1 - i))
+        for i in range(requests):
+            index = i % len(frames)
+            for server in servers:
+                fetched = tabs[server.name].fetch(server.frame(index), words=True)
+                if (fetched.bytes, fetched.sum) != (size, sums[index]):
+                    raise SystemExit(f"browser: {server.name}: frame {index} differs")
+                found[server.name].browser.append(fetched.ms)
+        for _ in range(requests):
+            for server in servers:
+                for kind in ("meta", "attr"):
+                    target = getattr(server, kind)
+                    if target:
+                        ms = tabs[server.name].fetch(target).ms
+                        getattr(found[server.name], f"browser_{kind}").append(ms)
+
+
+# --- Report ---------------------------------------------------------------------------
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -298,77 +206,149 @@ def p50(values: list[float]) -> float:
     return percentile(values, 50)
 
 
-def report(results: dict[str, Timings], versions: dict[str, str], args: argparse.Namespace) -> None:
-    table = Table(
-        title=f"{args.requests} requests each, one keep-alive client, {args.frames} frames"
+def cell(values: list[float]) -> str:
+    """p50 / p95 in ms, or a dash."""
+    if not values:
+        return "—"
+    return f"{percentile(values, 50):.2f} / {percentile(values, 95):.2f}"
+
+
+def load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def targets(results: dict[str, Timings]) -> list[tuple[str, float, float, bool]]:
+    """Each target: what, fairbeam's p50, the bound, met."""
+    ours, grove = results["fairbeam"], results["h5grove"]
+    checks = []
+    for column, label in (
+        ("browser", "frame, browser"),
+        ("isal", "frame, Python + isal_zlib"),
+        ("zlib", "frame, Python + zlib"),
+    ):
+        bound = p50(getattr(grove, column)) / 2
+        if getattr(ours, column):
+            checks.append(
+                (f"{label}: at most half of h5grove's", p50(getattr(ours, column)), bound)
+            )
+    for kind in ("meta", "attr", "browser_meta", "browser_attr"):
+        if getattr(ours, kind):
+            label = kind.replace("browser_", "") + (", browser" if "browser" in kind else "")
+            bound = p50(getattr(grove, kind))
+            checks.append((f"{label}: no slower than h5grove's", p50(getattr(ours, kind)), bound))
+    return [(label, value, bound, value <= bound) for label, value, bound in checks]
+
+
+def report(
+    results: dict[str, Timings], versions: dict[str, str], args: argparse.Namespace, loads: Any
+) -> None:
+    frames = Table(
+        title=f"A frame: {args.requests} requests per server and client, p50 / p95 ms; "
+        "server CPU in ms per request"
     )
     for column in (
         "server",
-        "frame p50",
-        "frame p95",
-        "frame p50 received",
-        "frame on wire",
+        "on the wire",
         "coding",
-        "meta p50",
-        "meta p95",
-        "attr p50",
-        "attr p95",
+        "last byte",
+        "Python + zlib",
+        "Python + isal_zlib",
+        "browser",
+        "server CPU",
     ):
-        table.add_column(column, justify="left" if column in ("server", "coding") else "right")
+        frames.add_column(column, justify="left" if column in ("server", "coding") else "right")
+    meta = Table(
+        title=f"A group: {args.requests} requests per server and client, p50 / p95 ms; "
+        "server CPU in ms per request"
+    )
+    for column in (
+        "server",
+        "meta",
+        "attr",
+        "meta, browser",
+        "attr, browser",
+        "server CPU, meta + attr",
+    ):
+        meta.add_column(column, justify="left" if column == "server" else "right")
     for name, t in results.items():
-        table.add_row(
+        frames.add_row(
             f"{name} {versions[name]}",
-            f"{percentile(t.frame, 50):.2f} ms",
-            f"{percentile(t.frame, 95):.2f} ms",
-            f"{percentile(t.frame_received, 50):.2f} ms",
-            f"{statistics.median(t.wire) / 1e6:.2f} MB",
-            t.encoding,
-            f"{percentile(t.meta, 50):.2f} ms",
-            f"{percentile(t.meta, 95):.2f} ms",
-            f"{percentile(t.attr, 50):.2f} ms" if t.attr else "—",
-            f"{percentile(t.attr, 95):.2f} ms" if t.attr else "—",
+            f"{np.median(t.wire) / 1e6:.2f} MB",
+            t.coding,
+            cell(t.received),
+            cell(t.zlib),
+            cell(t.isal),
+            cell(t.browser),
+            f"{t.cpu_frame:.2f}",
         )
-    console.print(table)
+        meta.add_row(
+            f"{name} {versions[name]}",
+            cell(t.meta),
+            cell(t.attr),
+            cell(t.browser_meta),
+            cell(t.browser_attr),
+            f"{t.cpu_group:.2f}",
+        )
+    console.print(frames)
+    console.print(meta)
+    console.print(f"load average before: {loads[0]}; after: {loads[1]}")
     ours = results["fairbeam"]
-    for peer in ("h5grove", "tiled"):
-        if peer not in results:
+    for peer, theirs in results.items():
+        if peer == "fairbeam":
             continue
-        theirs = results[peer]
         ratios = [
-            f"{kind} {p50(getattr(theirs, kind)) / p50(getattr(ours, kind)):.2f}x"
-            for kind in ("frame", "meta", "attr")
-            if getattr(theirs, kind)
+            f"{kind} {p50(getattr(ours, kind)) / p50(getattr(theirs, kind)):.2f}"
+            for kind in ("browser", "isal", "zlib", "meta", "attr", "browser_meta")
+            if getattr(theirs, kind) and getattr(ours, kind)
         ]
-        console.print(f"{peer} p50 / fairbeam p50: {', '.join(ratios)}")
-    grove = results.get("h5grove")
-    if grove:
-        frame_ok = percentile(ours.frame, 50) <= percentile(grove.frame, 50) / 2
-        meta_ok = percentile(ours.meta, 50) <= percentile(grove.meta, 50)
+        console.print(f"fairbeam p50 / {peer} p50: {', '.join(ratios)}")
+    if "floor" in results and "h5grove" in results:
+        floor, grove = results["floor"], results["h5grove"]
+        ratios = [
+            f"{kind} {p50(getattr(floor, kind)) / p50(getattr(grove, kind)):.2f}"
+            for kind in ("browser", "isal", "zlib", "meta", "attr")
+        ]
         console.print(
-            f"target: frame p50 at most half of h5grove's: {'met' if frame_ok else 'NOT met'}; "
-            f"meta p50 no slower than h5grove's: {'met' if meta_ok else 'NOT met'}"
+            f"floor p50 / h5grove p50 (the best any server sending the stored "
+            f"stream can do): {', '.join(ratios)}"
         )
+    checked = targets(results) if "h5grove" in results else []
+    for label, value, bound, met in checked:
+        verdict = "met" if met else "NOT met"
+        console.print(f"target {label}: {value:.2f} ms against {bound:.2f} ms: {verdict}")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"viewer-{stamp}.json"
+    kinds = ("received", "zlib", "isal", "browser", "meta", "attr", "browser_meta", "browser_attr")
     out.write_text(
         json.dumps(
             {
                 "requests": args.requests,
                 "frames": args.frames,
                 "versions": versions,
-                "load_before": os.getloadavg(),
+                "load_before": loads[0],
+                "load_after": loads[1],
                 "results": {
                     name: {
-                        key: {
-                            "p50": percentile(getattr(t, key), 50),
-                            "p95": percentile(getattr(t, key), 95),
+                        kind: {
+                            "p50": p50(getattr(t, kind)),
+                            "p95": percentile(getattr(t, kind), 95),
                         }
-                        for key in ("frame", "frame_received", "meta", "attr")
+                        for kind in kinds
+                        if getattr(t, kind)
                     }
-                    | {"wire_bytes": statistics.median(t.wire), "encoding": t.encoding}
+                    | {
+                        "wire_bytes": float(np.median(t.wire)),
+                        "encoding": t.coding,
+                        "server_cpu_ms_per_frame": t.cpu_frame,
+                        "server_cpu_ms_per_meta_and_attr": t.cpu_group,
+                    }
                     for name, t in results.items()
                 },
+                "targets": [
+                    {"target": label, "fairbeam_ms": value, "bound_ms": bound, "met": met}
+                    for label, value, bound, met in checked
+                ],
             },
             indent=2,
         )
@@ -380,7 +360,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--frames", type=int, default=100)
-    parser.add_argument("--skip", action="append", default=[], choices=["h5grove", "tiled"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["h5grove", "tiled", "floor", "browser"]
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fairbeam-viewer-bench-"))
     try:
@@ -392,97 +374,31 @@ def main() -> None:
 def run(args: argparse.Namespace, work: Path) -> None:
     data = work / "data"
     data.mkdir()
-    stack = data / "stack.h5"
+    path = data / "stack.h5"
     start = time.perf_counter()
-    frames = write_stack(stack, args.frames, (1024, 1024))
+    frames = write_stack(path, args.frames, (1024, 1024))
+    size = path.stat().st_size
     console.print(
-        f"wrote {stack.name}: {args.frames} frames, {stack.stat().st_size / 1e6:.0f} MB "
-        f"({stack.stat().st_size / (args.frames * 2 * 1024 * 1024):.0%} of raw) "
+        f"wrote {path.name}: {args.frames} frames, {size / 1e6:.0f} MB "
+        f"({size / (args.frames * frames[0].nbytes):.0%} of raw) "
         f"in {time.perf_counter() - start:.1f} s"
     )
-    versions: dict[str, str] = {"fairbeam": "(this tree)"}
-    results: dict[str, Timings] = {}
-
-    env, tokens = fairbeam_setup(work, data, stack)
-    manager, scientist = tokens.split()
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    serve = [str(FAIRBEAM), "serve", "--host", LOOPBACK, "--port", str(port)]
-    with running(serve, env, f"{base}/api/health", work / "fairbeam.log"):
-        file_id = fairbeam_register(base, manager, stack)
-        prefix = f"/api/files/{file_id}/h5"
-        results["fairbeam"] = measure(
-            lambda i: (
-                f"{prefix}/data",
-                {"path": STACK, "selection": str(i), "format": "bin", "dtype": "safe"},
-            ),
-            (f"{prefix}/meta", {"path": GROUP}),
-            (f"{prefix}/attr", {"path": GROUP}),
-            frames,
-            args.requests,
-            {"Authorization": f"Bearer {scientist}"},
-            base,
-        )
-
-    if "h5grove" not in args.skip:
-        bin_dir = ensure_peer(H5GROVE)
-        versions["h5grove"] = peer_version(H5GROVE)
-        port = free_port()
-        base = f"http://{LOOPBACK}:{port}"
-        command = [str(bin_dir / "python"), "-c", H5GROVE_APP, str(data), str(port)]
-        with running(command, loopback_env({}), f"{base}/", work / "h5grove.log"):
-            file_params = {"file": stack.name}
-            results["h5grove"] = measure(
-                lambda i: (
-                    "/data",
-                    {
-                        **file_params,
-                        "path": STACK,
-                        "selection": str(i),
-                        "format": "bin",
-                        "dtype": "safe",
-                    },
-                ),
-                ("/meta", {**file_params, "path": GROUP}),
-                ("/attr", {**file_params, "path": GROUP}),
-                frames,
-                args.requests,
-                {},
-                base,
-            )
-
-    if "tiled" not in args.skip:
-        bin_dir = ensure_peer(TILED)
-        versions["tiled"] = peer_version(TILED)
-        port = free_port()
-        base = f"http://{LOOPBACK}:{port}"
-        command = [
-            str(bin_dir / "tiled"),
-            "serve",
-            "directory",
-            str(data),
-            "--public",
-            "--port",
-            str(port),
-            "--host",
-            LOOPBACK,
-        ]
-        with running(
-            command, loopback_env({}), f"{base}/api/v1/metadata/stack{GROUP}", work / "tiled.log"
-        ):
-            results["tiled"] = measure(
-                lambda i: (
-                    f"/api/v1/array/full/stack{STACK}",
-                    {"slice": f"{i},:,:", "format": "application/octet-stream"},
-                ),
-                (f"/api/v1/metadata/stack{GROUP}", {}),
-                None,
-                frames,
-                args.requests,
-                {},
-                base,
-            )
-    report(results, versions, args)
+    with ExitStack() as stack:
+        servers = [start_fairbeam(stack, work, data, path)]
+        if "h5grove" not in args.skip:
+            servers.append(start_h5grove(stack, work, data, path))
+        if "tiled" not in args.skip:
+            servers.append(start_tiled(stack, work, data, path))
+        if "floor" not in args.skip:
+            servers.append(start_floor(stack, work, data, path))
+        versions = {server.name: server.version for server in servers}
+        loads = [load()]
+        console.print(f"load average: {loads[0]}; timing {', '.join(versions)} in turn")
+        results = measure_python(servers, frames, args.requests)
+        if "browser" not in args.skip:
+            measure_browser(servers, frames, args.requests, results)
+        loads.append(load())
+    report(results, versions, args, loads)
 
 
 if __name__ == "__main__":

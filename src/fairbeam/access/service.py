@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.models import ApiToken, InstrumentStaff, Role, User
@@ -146,14 +146,15 @@ _TOKEN_HOLDER = (
 )
 
 
-def authenticate(session: Session, token: str | None) -> Principal:
-    """The caller behind a bearer token; no token is the anonymous caller."""
+def authenticate(session: Session | Connection, token: str | None) -> Principal:
+    """The caller behind a bearer token; no token is the anonymous caller (a bare
+    connection will do: the check is one Core query)."""
     if not token:
         return ANONYMOUS
     return authenticate_digest(session, token_digest(token))
 
 
-def authenticate_digest(session: Session, digest: str) -> Principal:
+def authenticate_digest(session: Session | Connection, digest: str) -> Principal:
     """The caller behind the token whose SHA-256 is ``digest`` (download tickets)."""
     rows = session.execute(_TOKEN_HOLDER, {"digest": digest}).all()
     if not rows:

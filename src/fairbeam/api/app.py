@@ -132,6 +132,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             connection.execute(text("SELECT 1"))
         return Health(status="ok", version=__version__, database=settings.database_kind)
 
+    # The viewer first: h5web sends it many small requests, and each is matched against
+    # every route before its own.
+    app.include_router(viewer_router, prefix="/api")
     for router in (
         access_router,
         audit_router,
@@ -143,7 +146,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         restore_router,
         stats_router,
         transfer_router,
-        viewer_router,
     ):
         app.include_router(router, prefix="/api")
     # Landing pages of DOIs, outside /api, before the portal answers every other path.

@@ -65,6 +65,9 @@ def serve(
     host: str = typer.Option(None, help="Address to bind (default FAIRBEAM_HOST)."),
     port: int = typer.Option(None, help="Port (default FAIRBEAM_PORT, 8000)."),
     workers: int = typer.Option(1, min=1, help="API processes."),
+    access_log: bool = typer.Option(
+        True, help="Log every request (off behind a proxy that logs them already)."
+    ),
 ) -> None:
     """Serve the API and the portal."""
     import uvicorn
@@ -85,6 +88,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         # File bytes leave through sendfile (fairbeam.transfer.zerocopy).
         http=ZEROCOPY_PROTOCOL,
         loop=ZEROCOPY_LOOP,

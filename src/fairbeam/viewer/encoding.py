@@ -61,7 +61,13 @@ def json_bytes(value: Any) -> bytes:
     """UTF-8 JSON of ``value``, compact."""
     if isinstance(value, np.ndarray | np.void) and value.dtype.names:
         value = _records(value)
-    return json.dumps(_plain(value), separators=(",", ":"), allow_nan=False).encode()
+    try:
+        # Most values (all metadata) are plain already: only numpy values, bytes and the
+        # like go through _plain, as json meets them.
+        return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain).encode()
+    except (ValueError, TypeError):
+        # A NaN or infinity, which JSON has no word for, or keys that are not text.
+        return json.dumps(_plain(value), separators=(",", ":"), allow_nan=False).encode()
 
 
 def json_response(value: Any) -> Response:

@@ -35,11 +35,18 @@ class BrokenLink(NotFound):
     """A link whose target is missing, outside the servable folders or in a loop."""
 
 
+# Objects found by path kept per open file; past this many the file's are forgotten.
+MAX_PATHS = 4096
+
+
 @dataclass
 class _Open:
     file: h5py.File
     users: int = 0
     evicted: bool = False
+    # Objects found by (path, link resolution) through hard and soft links only: they
+    # depend on nothing but this file's content, which the cache key pins.
+    paths: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,15 +59,17 @@ class FileCache:
     _files: OrderedDict[tuple[str, int, int], _Open] = field(default_factory=OrderedDict)
 
     @contextmanager
-    def open(self, path: Path) -> Iterator[h5py.File]:
+    def open(self, path: Path) -> Iterator[_Open]:
         """The open file at ``path`` (reopened when it changed on disk)."""
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)
         with self._lock:
             entry = self._files.get(key)
             if entry is None:
-                entry = _Open(_open_h5(path))
+                # The older version is closed first: HDF5 would give the new open the
+                # old one's state, metadata included, while it is still open.
                 self._forget_older(key)
+                entry = _Open(_open_h5(path))
                 self._files[key] = entry
                 while len(self._files) > self.size:
                     self._evict(next(iter(self._files)))
@@ -68,7 +77,7 @@ class FileCache:
                 self._files.move_to_end(key)
             entry.users += 1
         try:
-            yield entry.file
+            yield entry
         finally:
             with self._lock:
                 entry.users -= 1
@@ -134,6 +143,8 @@ class Navigator:
         self.roots = list(roots)
         self.cache = cache
         self._stack = ExitStack()
+        self._paths: dict[h5py.File, dict[tuple[str, str], Any]] = {}
+        self._crossed = False  # the walk in hand followed an external link
 
     def __enter__(self) -> Navigator:
         return self
@@ -147,27 +158,46 @@ class Navigator:
 
     def open(self, path: Path) -> h5py.File:
         """An open file, kept for as long as this navigator."""
-        return self._stack.enter_context(self.cache.open(path))
+        entry = self._stack.enter_context(self.cache.open(path))
+        self._paths[entry.file] = entry.paths
+        return entry.file
 
     def find(self, root: h5py.File, path: str, *, resolve: str = "only_valid") -> Node | Link:
         """The object at ``path``; its last link is resolved as ``resolve`` says (`none`,
-        `only_valid`: an unresolvable link is returned as such, `all`: it is an error)."""
+        `only_valid`: an unresolvable link is returned as such, `all`: it is an error).
+
+        What was found without leaving the file is kept with the open file, so that the
+        many requests for one frame stack walk its path once."""
+        known = self._paths.get(root)
+        key = (path, resolve)
+        if known is not None and key in known:
+            found: Node | Link = known[key]
+            return found
+        self._crossed = False
         parts = [part for part in path.split("/") if part not in ("", ".")]
         if not parts:
-            return root["/"]
-        parent = self._walk(root["/"], parts[:-1], path, 0)
-        return self.child(parent, parts[-1], resolve=resolve, where=path)
+            found = root["/"]
+        else:
+            parent = self._walk(root["/"], parts[:-1], path, 0)
+            found = self.child(parent, parts[-1], resolve=resolve, where=path)
+        if known is not None and not self._crossed:
+            if len(known) >= MAX_PATHS:
+                known.clear()
+            known[key] = found
+        return found
 
     def child(
         self, group: h5py.Group, name: str, *, resolve: str, where: str, hops: int = 0
     ) -> Node | Link:
         """The member ``name`` of ``group``, its link resolved as ``resolve`` says."""
-        link = group.get(name, getlink=True)
-        if link is None:
+        # The link's kind from HDF5 directly: most are hard links, opened at once.
+        links, encoded = group.id.links, name.encode()
+        if not links.exists(encoded):
             raise NoEntry(f"{where} is not a valid path in {Path(group.file.filename).name}")
-        if isinstance(link, h5py.HardLink):
+        if links.get_info(encoded).type == h5py.h5l.TYPE_HARD:
             node: Node = group[name]
             return node
+        link = group.get(name, getlink=True)
         if resolve == "none":
             return link
         try:
@@ -192,6 +222,7 @@ class Navigator:
             target = str(link.path)
             base = group.file["/"] if target.startswith("/") else group
         else:
+            self._crossed = True
             folder = Path(group.file.filename).parent
             target_file = linked_file(folder, str(link.filename))
             if not _inside(target_file, self.roots):

@@ -69,12 +69,15 @@ def type_metadata(type_id: Any) -> Metadata:
 
 
 def attributes_metadata(node: Node) -> list[Metadata]:
-    """Name, shape and type of each attribute, by name."""
+    """Name, shape and type of each attribute, by name (HDF5's name index gives them in
+    order, without the high-level attribute manager)."""
+    names: list[bytes] = []
+    h5py.h5a.iterate(node.id, names.append, index_type=h5py.h5.INDEX_NAME, order=h5py.h5.ITER_INC)
     found = []
-    for name in sorted(node.attrs.keys()):
-        attr_id = node.attrs.get_id(name)
+    for name in names:
+        attr_id = h5py.h5a.open(node.id, name)
         found.append(
-            {"name": name, "shape": attr_id.shape, "type": type_metadata(attr_id.get_type())}
+            {"name": _text(name), "shape": attr_id.shape, "type": type_metadata(attr_id.get_type())}
         )
     return found
 

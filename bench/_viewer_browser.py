@@ -1,0 +1,86 @@
+"""The browser's side of bench/viewer.py: headless Chromium (Debian's, driven by
+Playwright) fetches each URL as h5web does, `fetch()` then `arrayBuffer()`, timed with
+performance.now() in a page of the server's own origin (so no CORS is involved).
+
+Chromium sends `Accept-Encoding: gzip, deflate, br, zstd` and inflates a `deflate`
+body natively while it arrives, as it does for h5web."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from portal import CHROMIUM, CHROMIUM_ARGS
+
+# One request, timed inside the page; the sum of the 16-bit words checks a frame's bytes
+# (computed after the clock stopped).
+FETCH = """
+async ({url, headers, words}) => {
+  const start = performance.now();
+  const response = await fetch(url, {headers, cache: "no-store"});
+  const body = await response.arrayBuffer();
+  const ms = performance.now() - start;
+  if (!response.ok) {
+    return {error: `${response.status} ${new TextDecoder().decode(body).slice(0, 300)}`};
+  }
+  let sum = 0;
+  if (words) {
+    const values = new Uint16Array(body);
+    for (let i = 0; i < values.length; i++) sum += values[i];
+  }
+  return {ms, bytes: body.byteLength, sum};
+}
+"""
+
+
+@dataclass
+class Fetched:
+    """One request as the page saw it."""
+
+    ms: float
+    bytes: int
+    sum: int
+
+
+class Tab:
+    """A page at one server's origin, fetching URLs of that server."""
+
+    def __init__(self, page: Page, headers: dict[str, str]) -> None:
+        self.page = page
+        self.headers = headers
+
+    def fetch(self, url: str, *, words: bool = False) -> Fetched:
+        """Fetch ``url`` (a path on this origin); ``words`` sums the body as uint16."""
+        found: dict[str, Any] = self.page.evaluate(
+            FETCH, {"url": url, "headers": self.headers, "words": words}
+        )
+        if "error" in found:
+            raise SystemExit(f"browser: {url}: {found['error']}")
+        return Fetched(float(found["ms"]), int(found["bytes"]), int(found["sum"]))
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium from /usr/bin/chromium."""
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: run `make browser-deps`")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_tab(browser: Browser, home: str, headers: dict[str, str]) -> Tab:
+    """A page showing ``home`` (a URL answering 200), from which same-origin requests go."""
+    page = browser.new_context().new_page()
+    response = page.goto(home)
+    if response is None or not response.ok:
+        raise SystemExit(f"browser: {home} did not answer 200")
+    return Tab(page, headers)
