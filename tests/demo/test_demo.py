@@ -9,11 +9,12 @@ import h5py
 import httpx
 import pytest
 import xxhash
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fairbeam.access.models import InstrumentStaff, Role, User
-from fairbeam.access.policy import released
+from fairbeam.access.policy import SYSTEM, released
+from fairbeam.audit.models import AuditRecord
 from fairbeam.catalogue.models import (
     Datafile,
     Dataset,
@@ -27,11 +28,27 @@ from fairbeam.catalogue.models import (
     ParticipantRole,
 )
 from fairbeam.config import Settings
+from fairbeam.db import make_sessionmaker
 from fairbeam.db.base import utcnow
-from fairbeam.demo.build import DemoSummary, build_demo, demo_password
+from fairbeam.demo.build import DemoSummary, build_demo, build_demo_facility, demo_password
 from fairbeam.demo.facility import orcid
 from fairbeam.demo.plan import Size, plan_facility
 from fairbeam.errors import Conflict
+from fairbeam.policy.archive import bundle_file
+from fairbeam.policy.bundle import verify_bundle
+from fairbeam.policy.models import (
+    ArchiveBundle,
+    BundleState,
+    Doi,
+    DoiCollection,
+    DoiState,
+    EmbargoExtension,
+    PolicyPass,
+    RequestStatus,
+    StorageState,
+)
+from fairbeam.policy.restore import request_restore, run_queued_restores
+from fairbeam.policy.service import plan_pass, run_pass
 from tests.world import World
 
 
@@ -49,11 +66,9 @@ def _orcid_is_valid(value: str) -> bool:
 
 
 @pytest.fixture
-def built(session: Session, settings: Settings) -> DemoSummary:
-    """The small demo facility, built and committed into this test's catalogue."""
-    summary = build_demo(session, settings, Size.small)
-    session.commit()
-    return summary
+def built(session: Session, settings: Settings, engine: Engine) -> DemoSummary:
+    """The small demo facility after its years of policy passes, in this test's catalogue."""
+    return build_demo_facility(make_sessionmaker(engine), settings, Size.small)
 
 
 def test_orcid_check_digit() -> None:
@@ -142,9 +157,10 @@ def test_demo_nexus_files_are_real_and_plot(session: Session, built: DemoSummary
     rows = session.execute(
         select(Dataset.location, Datafile.path, Datafile.size, Datafile.checksum)
         .join(Datafile, Datafile.dataset_id == Dataset.id)
-        .where(Datafile.checksum.is_not(None))
+        .where(Datafile.checksum.is_not(None), Datafile.tier == "online")
     ).all()
-    assert len(rows) == built.nexus_files >= 40
+    # The files still online; the archived ones are checked in their bundles below.
+    assert len(rows) == built.nexus_files >= 30
     assert built.nexus_bytes < 50_000_000
     for location, name, size, checksum in rows:
         path = Path(location) / name
@@ -225,3 +241,148 @@ def test_demo_logbooks_hold_the_sessions(built: DemoSummary, http: httpx.Client)
     assert ("notification", "error") in kinds
     sequences = sorted(e["sequence"] for e in events)
     assert sequences == list(range(1, len(events) + 1))
+
+
+def _xxh3(path: Path) -> str:
+    return f"xxh3:{xxhash.xxh3_128_hexdigest(path.read_bytes())}"
+
+
+def _files_of(session: Session, dataset: Dataset) -> list[Datafile]:
+    return list(
+        session.scalars(
+            select(Datafile).where(Datafile.dataset_id == dataset.id).order_by(Datafile.path)
+        )
+    )
+
+
+def _actions(session: Session, action: str) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == action)
+        )
+        or 0
+    )
+
+
+def test_demo_has_run_the_data_policy_for_years(
+    session: Session, settings: Settings, engine: Engine, built: DemoSummary
+) -> None:
+    now = utcnow()
+    # Every investigation has its DOI: findable once released, registered before.
+    investigations = list(session.scalars(select(Investigation)))
+    dois = {d.investigation_id: d for d in session.scalars(select(Doi))}
+    assert built.dois == len(dois) == len(investigations) == 40
+    for investigation in investigations:
+        doi = dois[investigation.id]
+        assert investigation.doi == doi.doi and doi.synced, investigation.code
+        kept = investigation.proposal_type not in settings.not_kept_proposal_types
+        due = kept and investigation.release_date is not None and investigation.release_date <= now
+        assert (investigation.released is not None) is due, investigation.code
+        assert doi.state == (DoiState.findable if due else DoiState.registered)
+        if due:
+            assert investigation.released is not None and investigation.release_date is not None
+            assert investigation.released.date() >= investigation.release_date.date()
+    assert sum(i.released is not None for i in investigations) == built.released > 0
+
+    # Past passes and today's, all done.
+    passes = list(session.scalars(select(PolicyPass).order_by(PolicyPass.as_of)))
+    assert built.policy_passes == len(passes) >= 3
+    assert all(p.status == "done" and not p.dry_run for p in passes)
+    assert passes[0].as_of <= now.date() - timedelta(days=365 * 2)
+    assert passes[-1].as_of == now.date()
+    assert sum(p.summary["archived"] for p in passes) == built.archived > 100
+    assert sum(p.summary["archive_problems"] for p in passes) == 0
+    assert _actions(session, "archive-problem") == 0
+
+    # Industrial data was deleted once its days on disk were over, each with its record.
+    industrial = list(
+        session.scalars(
+            select(Dataset)
+            .join(Investigation, Investigation.id == Dataset.investigation_id)
+            .where(Investigation.proposal_type == "industrial")
+        )
+    )
+    old = [d for d in industrial if d.start < now - timedelta(days=settings.online_days)]
+    assert old and all(d.storage_state == StorageState.deleted for d in old)
+    assert built.deleted == len(old) == _actions(session, "delete")
+    assert all(d.storage_state != StorageState.archived for d in industrial)
+    for dataset in old:
+        for datafile in _files_of(session, dataset):
+            assert not (Path(dataset.location) / datafile.path).exists()
+
+    # What waits for the data manager.
+    [extension] = session.scalars(select(EmbargoExtension))
+    assert extension.status == RequestStatus.pending
+    assert extension.requested_release > (extension.previous_release or now) > now
+    [collection] = session.scalars(select(DoiCollection))
+    assert collection.status == RequestStatus.pending
+
+    # Old raw data is archived in verified bundles, none left on disk; nothing due online.
+    archived = list(
+        session.scalars(select(Dataset).where(Dataset.storage_state == StorageState.archived))
+    )
+    assert len(archived) == built.archived
+    assert all(d.type == DatasetType.raw for d in archived)
+    bundles = {
+        b.dataset_id: b
+        for b in session.scalars(
+            select(ArchiveBundle).where(ArchiveBundle.state == BundleState.complete)
+        )
+    }
+    assert set(bundles) == {d.id for d in archived}
+    for dataset in archived:
+        bundle = bundles[dataset.id]
+        assert bundle.verified is not None and bundle.keep_until is not None
+        manifest = verify_bundle(bundle_file(settings, bundle), bundle.checksum)
+        datafiles = _files_of(session, dataset)
+        assert [f["path"] for f in manifest["files"]] == [f.path for f in datafiles]
+        for datafile in datafiles:
+            assert datafile.tier == "archive"
+            assert not (Path(dataset.location) / datafile.path).exists()
+    online_raw = session.scalars(
+        select(Dataset).where(
+            Dataset.type == DatasetType.raw, Dataset.storage_state == StorageState.online
+        )
+    )
+    cutoff = now - timedelta(days=settings.online_days)
+    kept_raw = [d for d in online_raw if d.investigation.proposal_type != "industrial"]
+    assert kept_raw and all(d.start >= cutoff for d in kept_raw)
+
+    # An archived dataset comes back byte for byte through a restore.
+    chosen = archived[len(archived) // 2]
+    request = request_restore(session, SYSTEM, chosen.id)
+    session.commit()
+    assert run_queued_restores(make_sessionmaker(engine), settings) == 1
+    session.expire_all()
+    assert (chosen.storage_state, request.status) == (StorageState.online, "done")
+    for datafile in _files_of(session, chosen):
+        path = Path(chosen.location) / datafile.path
+        assert path.stat().st_size == datafile.size
+        assert _xxh3(path) == datafile.checksum
+
+
+def test_a_pass_after_the_demo_has_nothing_to_do(
+    session: Session, settings: Settings, engine: Engine, built: DemoSummary
+) -> None:
+    sessions = make_sessionmaker(engine)
+    records = _count(session, AuditRecord)
+    today = utcnow().date()
+    plan = plan_pass(session, settings, today).counts()
+    session.rollback()
+    assert plan == dict.fromkeys(plan, 0)
+    again = run_pass(sessions, settings, today)
+    assert again.status == "done"
+    assert not any(again.summary.values()), again.summary
+    assert _count(session, AuditRecord) == records
+
+    # Later, the recent raw data is due; what is catalogued without files here is a
+    # problem the pass reports each time and the audit trail records once.
+    later = today + timedelta(days=settings.online_days + 30)
+    first = run_pass(sessions, settings, later)
+    problems = first.summary["archive_problems"]
+    assert problems > 0
+    assert _actions(session, "archive-problem") == problems
+    second = run_pass(sessions, settings, later)
+    assert (second.summary["archive_problems"], second.summary["archived"]) == (problems, 0)
+    assert _actions(session, "archive-problem") == problems
+    assert plan_pass(session, settings, later).counts()["archive"] == problems

@@ -3,14 +3,17 @@ registration path that people and control software use."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from fairbeam.access.models import Role, User
 from fairbeam.access.policy import Principal
@@ -37,6 +40,7 @@ from fairbeam.demo.facility import (
     Person,
     orcid,
 )
+from fairbeam.demo.history import files_on_disk, run_history
 from fairbeam.demo.logbook import write_logbook
 from fairbeam.demo.nexus import master_name, write_master
 from fairbeam.demo.plan import DatasetPlan, InvestigationPlan, Size, plan_facility
@@ -46,6 +50,9 @@ from fairbeam.errors import Conflict
 Progress = Callable[[str, int, int], None]
 BATCH_FILES = 50_000
 BATCH_DATASETS = 500
+# Processes writing the NeXus files while the catalogue is filled.
+WRITERS = max(1, min(4, os.cpu_count() or 1))
+Written = dict[tuple[str, str], Future[tuple[int, str]]]
 
 
 @dataclass
@@ -74,9 +81,14 @@ class DemoSummary:
     processed: int = 0
     files: int = 0
     volume_bytes: int = 0
-    nexus_files: int = 0
+    nexus_files: int = 0  # real files on disk (after the policy passes archived some)
     nexus_bytes: int = 0
     logbook_events: int = 0
+    dois: int = 0
+    policy_passes: int = 0
+    archived: int = 0  # raw datasets in verified bundles on the archive tier
+    archive_bytes: int = 0
+    deleted: int = 0  # datasets whose data the policy deleted (proposal types not kept)
     accounts: list[Account] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -180,7 +192,9 @@ def _accounts(session: Session) -> tuple[dict[str, Principal], list[Account]]:
     return software, accounts
 
 
-def _create_investigation(session: Session, manager: Principal, plan: InvestigationPlan) -> None:
+def _create_investigation(
+    session: Session, manager: Principal, plan: InvestigationPlan, settings: Settings
+) -> None:
     data = InvestigationIn(
         code=plan.code,
         title=plan.title,
@@ -192,7 +206,8 @@ def _create_investigation(session: Session, manager: Principal, plan: Investigat
         proposal_type=plan.proposal_type,
         participants=[ParticipantIn(username=u, role=r) for u, r in plan.participants],
     )
-    create_investigation(session, manager, data)
+    # With the settings its DOI is minted (registered) at once, as the policy does.
+    create_investigation(session, manager, data, settings)
 
 
 def _dataset_in(
@@ -237,18 +252,33 @@ def _batches(items: list[DatasetIn]) -> Iterator[list[DatasetIn]]:
         yield batch
 
 
-def _files(
-    plan: InvestigationPlan, dataset: DatasetPlan, settings: Settings, names: dict[str, str]
-) -> list[FileIn]:
+def _write_files(
+    pool: ProcessPoolExecutor,
+    plans: list[InvestigationPlan],
+    settings: Settings,
+    names: dict[str, str],
+) -> Written:
+    """Start writing every NeXus file on the pool: a future (size, checksum) per dataset."""
+    written: Written = {}
+    storage = settings.storage.resolve()
+    for plan in plans:
+        users = [(names[u], role.value) for u, role in plan.participants]
+        for dataset in plan.datasets:
+            if dataset.nexus:
+                seed = zlib.crc32(f"{plan.code}/{dataset.location}".encode())
+                target = storage / dataset.location / master_name(dataset)
+                written[(plan.code, dataset.location)] = pool.submit(
+                    write_master, target, dataset, plan, settings.facility, users, seed
+                )
+    return written
+
+
+def _files(plan: InvestigationPlan, dataset: DatasetPlan, written: Written) -> list[FileIn]:
     """The dataset's files: its real NeXus file when it has one, else those it lists."""
     if not dataset.nexus:
         return [FileIn(path=path, size=size) for path, size in dataset.acquisition.files]
-    name = master_name(dataset)
-    users = [(names[u], role.value) for u, role in plan.participants]
-    seed = zlib.crc32(f"{plan.code}/{dataset.location}".encode())
-    target = settings.storage.resolve() / dataset.location / name
-    size, checksum = write_master(target, dataset, plan, settings.facility, users, seed)
-    return [FileIn(path=name, size=size, checksum=checksum)]
+    size, checksum = written[(plan.code, dataset.location)].result()
+    return [FileIn(path=master_name(dataset), size=size, checksum=checksum)]
 
 
 def _register(
@@ -256,7 +286,7 @@ def _register(
     software: Principal,
     plan: InvestigationPlan,
     settings: Settings,
-    names: dict[str, str],
+    written: Written,
     summary: DemoSummary,
 ) -> None:
     """Register an investigation's raw datasets, then the processed ones made from them."""
@@ -266,7 +296,7 @@ def _register(
         chosen = [(i, d) for i, d in enumerate(plan.datasets) if d.processed is processed]
         items = []
         for _, dataset in chosen:
-            files = _files(plan, dataset, settings, names)
+            files = _files(plan, dataset, written)
             inputs = [ids[dataset.input_index]] if dataset.input_index is not None else []
             items.append(_dataset_in(plan, dataset, root, files, inputs))
             summary.files += len(files)
@@ -293,27 +323,59 @@ def build_demo(
     """Fill an empty catalogue with the demo facility; the caller commits."""
     _refuse_non_empty(session)
     today = today or _today()
-    plans = plan_facility(size, today)
+    plans = plan_facility(size, today, settings.online_days)
     report = progress or (lambda stage, done, total: None)
-    report("accounts", 0, 1)
-    manager = principal_of(session, _person(session, MANAGER, Role.manager, True))
-    _instruments(session, manager, settings)
-    software, accounts = _accounts(session)
-    report("accounts", 1, 1)
-    summary = DemoSummary(size=size.value, accounts=accounts, instruments=len(BEAMLINES))
     people = [MANAGER, *STAFF, *SCIENTISTS, *EXTERNALS, *INDUSTRIAL]
-    summary.users = len(people) + len(BEAMLINES)
     names = {p.username: p.full_name for p in people}
-    total = sum(len(p.datasets) for p in plans)
-    done = 0
-    for plan in plans:
-        _create_investigation(session, manager, plan)
-        _register(session, software[plan.beamline.name], plan, settings, names, summary)
-        summary.logbook_events += write_logbook(session, software[plan.beamline.name], plan)
-        summary.investigations += 1
-        released = plan.release_date is not None and plan.release_date <= today
-        summary.released += released
-        summary.embargoed += not released
-        done += len(plan.datasets)
-        report("datasets", done, total)
+    # The NeXus files are written by other processes while this one fills the catalogue.
+    pool = ProcessPoolExecutor(WRITERS, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        written = _write_files(pool, plans, settings, names)
+        report("accounts", 0, 1)
+        manager = principal_of(session, _person(session, MANAGER, Role.manager, True))
+        _instruments(session, manager, settings)
+        software, accounts = _accounts(session)
+        report("accounts", 1, 1)
+        summary = DemoSummary(size=size.value, accounts=accounts, instruments=len(BEAMLINES))
+        summary.users = len(people) + len(BEAMLINES)
+        total = sum(len(p.datasets) for p in plans)
+        done = 0
+        for plan in plans:
+            beamline_software = software[plan.beamline.name]
+            _create_investigation(session, manager, plan, settings)
+            _register(session, beamline_software, plan, settings, written, summary)
+            summary.logbook_events += write_logbook(session, beamline_software, plan)
+            summary.investigations += 1
+            released = plan.release_date is not None and plan.release_date <= today
+            summary.released += released
+            summary.embargoed += not released
+            done += len(plan.datasets)
+            report("datasets", done, total)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    summary.dois = len(plans)
+    return summary
+
+
+def build_demo_facility(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    size: Size = Size.small,
+    today: datetime | None = None,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """The demo facility in an empty catalogue, as it stands after years of the data
+    policy: built and committed, then real policy passes as of past days and today
+    (demo/history.py), and requests waiting for the data manager."""
+    today = today or _today()
+    with sessions() as session:
+        summary = build_demo(session, settings, size, today, progress)
+        session.commit()
+    history = run_history(sessions, settings, today, progress)
+    summary.policy_passes = history.passes
+    summary.archived = history.archived
+    summary.archive_bytes = history.archive_bytes
+    summary.deleted = history.deleted
+    with sessions() as session:
+        summary.nexus_files, summary.nexus_bytes = files_on_disk(session)
     return summary

@@ -32,7 +32,10 @@ def _describe(summary: DemoSummary) -> str:
         f"{summary.investigations} investigations ({summary.released} released, "
         f"{summary.embargoed} under embargo), {summary.datasets} datasets "
         f"({summary.raw} raw, {summary.processed} processed), {summary.files} files, "
-        f"{summary.nexus_files} NeXus files on disk ({summary.nexus_bytes / 1e6:.1f} MB)"
+        f"{summary.nexus_files} NeXus files on disk ({summary.nexus_bytes / 1e6:.1f} MB); "
+        f"{summary.policy_passes} policy passes: {summary.archived} raw datasets archived "
+        f"({summary.archive_bytes / 1e6:.1f} MB), {summary.deleted} datasets' data deleted "
+        "(proposal types not kept)"
     )
 
 
@@ -46,7 +49,8 @@ def demo(
 ) -> None:
     """Fill an empty catalogue with a demo facility and print its accounts."""
     # Imported here: registration, h5py and numpy would slow every other command's start.
-    from fairbeam.demo.build import build_demo, count_investigations
+    from fairbeam.db import make_sessionmaker
+    from fairbeam.demo.build import build_demo_facility, count_investigations
 
     config = load_settings()
     with open_session(config) as session:
@@ -58,6 +62,7 @@ def demo(
                 f"the catalogue already holds {existing} investigation(s): no demo added",
             )
             return
+        session.rollback()  # the demo writes through sessions of its own
         # Progress goes to stderr so that --json output stays clean.
         with Progress(
             TextColumn("{task.description:<10}"),
@@ -73,8 +78,8 @@ def demo(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            summary = build_demo(session, config, size, progress=report)
-            session.commit()
+            sessions = make_sessionmaker(session.get_bind().engine)
+            summary = build_demo_facility(sessions, config, size, progress=report)
     if as_json:
         emit({"skipped": False, **summary.as_dict()}, True, "")
         return

@@ -39,6 +39,15 @@ def _stack(signal: NDArray[Any], step: float, unit: str) -> Picture:
     return Picture(signal, axes=[("rotation_angle", angles, unit)], interpretation="image")
 
 
+SPOT_REACH = 8  # pixels around a spot's centre where it adds counts
+
+
+def _window(centre: float) -> slice:
+    """The pixels of one axis within SPOT_REACH of a spot's centre."""
+    middle = centre + (PIXELS - 1) / 2
+    return slice(max(0, int(middle) - SPOT_REACH), min(PIXELS, int(middle) + SPOT_REACH + 2))
+
+
 def diffraction(rng: np.random.Generator, spots: int, rings: list[float]) -> Picture:
     """Rotation frames: diffuse background, powder or ice rings and Bragg spots."""
     y, x = _grid()
@@ -50,7 +59,11 @@ def diffraction(rng: np.random.Generator, spots: int, rings: list[float]) -> Pic
             image += 40.0 * np.exp(-((r - radius) ** 2) / 3.0)
         for _ in range(spots):
             sy, sx = rng.uniform(-60, 60, 2)
-            image += rng.uniform(200, 5000) * np.exp(-((x - sx) ** 2 + (y - sy) ** 2) / 1.2)
+            # A spot is a few pixels wide: drawn in its own window (beyond it, < 1e-20).
+            rows, cols = _window(sy), _window(sx)
+            image[rows, cols] += rng.uniform(200, 5000) * np.exp(
+                -((x[rows, cols] - sx) ** 2 + (y[rows, cols] - sy) ** 2) / 1.2
+            )
         image[r < 4] = 0.0  # beam stop
         expected[frame] = image
     return _stack(_frames(rng, expected), 0.1, "deg")

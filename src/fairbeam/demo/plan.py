@@ -57,11 +57,14 @@ class SizeSpec:
     investigations: int
     raw_per_investigation: tuple[int, int]
     nexus_every: int  # every n-th investigation gets real NeXus files on disk
+    # Every raw dataset old enough for the archive gets its NeXus file on disk (the
+    # large demo, a catalogue at scale, lists more data than it writes).
+    files_for_archive: bool
 
 
 SIZES = {
-    Size.small: SizeSpec(40, (4, 10), 1),
-    Size.large: SizeSpec(400, (8, 30), 10),
+    Size.small: SizeSpec(40, (4, 10), 1, True),
+    Size.large: SizeSpec(400, (8, 30), 10, False),
 }
 
 
@@ -187,8 +190,14 @@ def _topic(inv: InvestigationPlan) -> Topic:
     return next((t for t in topics if inv.title.startswith(t.title)), topics[0])
 
 
-def plan_facility(size: Size, today: datetime) -> list[InvestigationPlan]:
-    """The investigations of a demo facility of ``size``, as of midnight ``today`` (UTC)."""
+def plan_facility(size: Size, today: datetime, online_days: int = 90) -> list[InvestigationPlan]:
+    """The investigations of a demo facility of ``size``, as of midnight ``today`` (UTC).
+
+    Raw data older than ``online_days`` is due for the archive: in the small demo every
+    such raw dataset gets its real NeXus file on disk, so that the demo's policy passes
+    archive real bytes; only recent raw data and processed data are catalogued without
+    files on disk."""
+    archive_before = today - timedelta(days=online_days)
     spec = SIZES[size]
     rng = Random(f"fairbeam-demo-{size.value}")
     first = add_years(today, -YEARS)
@@ -229,5 +238,9 @@ def plan_facility(size: Size, today: datetime) -> list[InvestigationPlan]:
             for dataset in inv.datasets:
                 if dataset.input_index == 0:
                     dataset.nexus = True
+        # Industrial data is deleted, never archived: it needs no files for the archive.
+        for dataset in inv.datasets if spec.files_for_archive and not industrial else []:
+            if not dataset.processed and dataset.start < archive_before:
+                dataset.nexus = True
         plans.append(inv)
     return plans
