@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from fairbeam.access.policy import (
     Principal,
     check_data,
-    data_filter,
     dataset_filter,
     sees_whole_beamlines,
 )
@@ -43,6 +42,7 @@ from fairbeam.catalogue.schemas import (
 )
 from fairbeam.catalogue.search import dataset_text_clause
 from fairbeam.catalogue.service import get_instrument, get_investigation, paginate, sort_key
+from fairbeam.catalogue.text_page import text_page_ids
 from fairbeam.db.base import as_utc
 from fairbeam.errors import InvalidInput, NotFound
 from fairbeam.pagination import after, decode_cursor, encode_cursor
@@ -80,6 +80,7 @@ class DatasetClauses:
     plain: list[ColumnElement[bool]]
     text: ColumnElement[bool] | None
     conditions: list[tuple[Condition, int | None]]
+    query: str | None = None  # the searched text, when it has words
 
     @property
     def joins_investigation(self) -> bool:
@@ -138,46 +139,7 @@ def split_dataset_clauses(
         plain=plain,
         text=text_clause,
         conditions=[(c, type_ids.get(c.name)) for c in conditions],
-    )
-
-
-def _text_page_ids(
-    principal: Principal,
-    parts: DatasetClauses,
-    names: tuple[str, ...],
-    descending: bool,
-    cursor: str | None,
-    limit: int,
-) -> Select[Any]:
-    # A text search reads its matches from the text index, sorts them, then checks
-    # access and parameters in that order until the page is full: walking the sort
-    # index instead reads every newer dataset (and, for anyone but a manager, the
-    # newest years under embargo) to test its text. OFFSET 0 keeps the sorted matches
-    # a unit that the checks do not reorder.
-    assert parts.text is not None
-    columns = [getattr(Dataset, name) for name in names]
-    matches = select(
-        Dataset.id,
-        *[c for c in columns if c.key != "id"],
-        Dataset.investigation_id,
-        Dataset.instrument_id,
-    ).where(parts.text, *parts.plain)
-    if cursor:
-        matches = matches.where(after(columns, decode_cursor(cursor, len(columns)), descending))
-    order = [c.desc() if descending else c.asc() for c in columns]
-    found = matches.order_by(*order).offset(literal_column("0")).subquery("matches")
-    access = (
-        true_clause
-        if parts.access is true_clause
-        else data_filter(principal, found.c.instrument_id, found.c.investigation_id, joined=False)
-    )
-    checks = [condition_clause(c, t, True, found.c.id) for c, t in parts.conditions]
-    sort = [found.c[name] for name in names]
-    return (
-        select(found.c.id)
-        .where(access, *checks)
-        .order_by(*[c.desc() if descending else c.asc() for c in sort])
-        .limit(limit + 1)
+        query=filters.q if text_clause is not None else None,
     )
 
 
@@ -194,8 +156,10 @@ def list_datasets(
     columns = [getattr(Dataset, name) for name in names]
     order = [c.desc() if descending else c.asc() for c in columns]
     parts = split_dataset_clauses(session, principal, filters)
+    page_ids: Select[Any] | list[int]
     if parts.text is not None:
-        page_ids = _text_page_ids(principal, parts, names, descending, cursor, limit)
+        cursor_values = decode_cursor(cursor, len(columns)) if cursor else None
+        page_ids = text_page_ids(session, principal, parts, names, descending, cursor_values, limit)
     else:
         # The page's ids are found first, which the (start, id, investigation,
         # instrument) index answers alone however many datasets the access rules skip;

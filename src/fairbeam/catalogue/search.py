@@ -1,21 +1,53 @@
 """Text search on datasets: FTS5 on SQLite, a stored tsvector with a GIN index on
-PostgreSQL."""
+PostgreSQL, and there the investigations holding each word (migration 0009)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, extract, func, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    cast,
+    column,
+    extract,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from fairbeam.catalogue.bulk import dialect_name
-from fairbeam.catalogue.models import Dataset
+from fairbeam.catalogue.models import Dataset, Investigation
 from fairbeam.errors import InvalidInput
 
 # Letters and digits; underscores separate words, as both engines' tokenizers split them.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORDS = 12
+# Words PostgreSQL's parser keeps whole: the tsquery's prefix is the word itself.
+_PLAIN_WORD = re.compile(r"[0-9a-z]+")
+
+# Spans read from the database at a time.
+SPANS_READ = 100
+
+# Kept by triggers, on PostgreSQL only (migration 0009), so not a mapped model.
+investigation_word = table(
+    "investigation_word",
+    column("word", String),
+    column("investigation_id", Integer),
+    column("first_start", DateTime()),
+    column("last_start", DateTime()),
+)
 
 
 def words_of(query: str) -> list[str]:
@@ -26,18 +58,27 @@ def words_of(query: str) -> list[str]:
     return words
 
 
-def dataset_text_clause(session: Session, query: str) -> Any:
-    """Datasets whose text holds every word of ``query`` (as a prefix); None for no words."""
+def dataset_text_clause(session: Session, query: str, *, by_index: bool = True) -> Any:
+    """Datasets whose text holds every word of ``query`` (as a prefix); None for no words.
+
+    With ``by_index`` False, PostgreSQL checks the text on each row another index
+    found, instead of reading every match from the text index first.
+    """
     words = words_of(query)
     if not words:
         return None
     if dialect_name(session) == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
         # search_vector is stored (migration 0002), so checking a candidate row costs
-        # a comparison, not a new to_tsvector of its text.
-        return text(
-            "dataset.search_vector @@ to_tsquery('simple'::regconfig, :fb_tsquery)"
-        ).bindparams(fb_tsquery=tsquery)
+        # a comparison, not a new to_tsvector of its text. ts_match_vq is the function
+        # behind @@, which the planner never answers from the GIN index: a frequent
+        # word's 30,000 index entries cost more than a window's rows.
+        test = (
+            "dataset.search_vector @@ {}" if by_index else "ts_match_vq(dataset.search_vector, {})"
+        )
+        return text(test.format("to_tsquery('simple'::regconfig, :fb_tsquery)")).bindparams(
+            fb_tsquery=tsquery
+        )
     match = " ".join(f'"{w}"*' for w in words)
     return Dataset.id.in_(
         text("SELECT rowid FROM dataset_fts WHERE dataset_fts MATCH :fb_match")
@@ -57,3 +98,97 @@ def like_pattern(query: str) -> str:
     """A LIKE pattern for a substring, with LIKE's wildcards escaped."""
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class WordSpan:
+    """An investigation whose datasets hold every word of a search, how many datasets
+    it has, and where in a page sorted by start its matching datasets begin (``edge``,
+    naive UTC: the last start newest first, the first start oldest first)."""
+
+    investigation_id: int
+    edge: datetime
+    datasets: int
+
+
+def spans_answer(session: Session, query: str) -> bool:
+    """True when investigation_word lists the investigations matching ``query``: on
+    PostgreSQL, for words of ASCII letters and digits, which its parser keeps whole."""
+    words = words_of(query)
+    return (
+        dialect_name(session) == "postgresql"
+        and bool(words)
+        and all(_PLAIN_WORD.fullmatch(w) for w in words)
+    )
+
+
+def word_spans(
+    session: Session,
+    query: str,
+    visible: ColumnElement[bool] | None,
+    descending: bool,
+    bound: datetime | None,
+) -> Iterator[WordSpan]:
+    """The investigations whose datasets hold every word of ``query`` as a prefix and
+    that pass ``visible`` (a clause on Investigation), by edge in the page's order, the
+    edge no further than ``bound`` (a cursor's start); read as the caller asks."""
+    words = words_of(query)
+    w = investigation_word.c
+    # A word is a prefix of the lexemes in a range of the C-collated key; grouped per
+    # investigation and word.
+    per_word = [
+        select(
+            w.investigation_id,
+            func.min(w.first_start).label("first_start"),
+            func.max(w.last_start).label("last_start"),
+        )
+        .where(w.word >= word, w.word < word[:-1] + chr(ord(word[-1]) + 1))
+        .group_by(w.investigation_id)
+        for word in words
+    ]
+    spans = per_word[0].subquery("spans")
+    if len(words) > 1:
+        # Investigations holding every word; a dataset holding them all starts within
+        # each word's span.
+        found = union_all(*per_word).subquery("found")
+        first, last = func.max(found.c.first_start), func.min(found.c.last_start)
+        spans = (
+            select(found.c.investigation_id, first.label("first_start"), last.label("last_start"))
+            .group_by(found.c.investigation_id)
+            .having(func.count() == len(words), first <= last)
+            .subquery("spans")
+        )
+    edge: ColumnElement[datetime] = spans.c.last_start if descending else spans.c.first_start
+    ordered = select(spans.c.investigation_id)
+    if bound is not None:
+        limit = literal(bound, DateTime())
+        if descending:
+            edge = func.least(edge, limit)
+            ordered = ordered.where(spans.c.first_start <= limit)
+        else:
+            edge = func.greatest(edge, limit)
+            ordered = ordered.where(spans.c.last_start >= limit)
+    # Sorted first, then each investigation looked up by primary key as its span is read
+    # (OFFSET 0 keeps both apart): a search reads the investigations its page needs, a
+    # user's newest, embargoed ones at one lookup each. Joined plainly, the planner
+    # looked every one up, or hashed the whole investigation table.
+    by_edge = (
+        ordered.add_columns(edge.label("edge"))
+        .order_by(edge.desc() if descending else edge.asc(), spans.c.investigation_id)
+        .offset(literal_column("0"))
+        .subquery("by_edge")
+    )
+    investigation = (
+        select(Investigation.dataset_count)
+        .where(
+            Investigation.id == by_edge.c.investigation_id, *([] if visible is None else [visible])
+        )
+        .offset(literal_column("0"))
+        .lateral("investigation")
+    )
+    query_spans = select(by_edge.c.investigation_id, by_edge.c.edge, investigation.c.dataset_count)
+    query_spans = query_spans.order_by(
+        by_edge.c.edge.desc() if descending else by_edge.c.edge.asc(), by_edge.c.investigation_id
+    )
+    rows = session.execute(query_spans.execution_options(yield_per=SPANS_READ))
+    return (WordSpan(*row) for row in rows)
