@@ -255,6 +255,7 @@ class _Work:
     folder: Path | None = None
     sources: list[Source] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    new: bool = False  # its bundle was made by this batch: nothing of it on disk yet
 
 
 class _Batch:
@@ -388,7 +389,7 @@ class _Batch:
                 continue
             bundle = ArchiveBundle(dataset_id=dataset.id, path="", state=BundleState.packing)
             session.add(bundle)
-            new.append(_Work(dataset, bundle, *on_disk))
+            new.append(_Work(dataset, bundle, *on_disk, new=True))
         session.flush()
         for item in new:
             slug = _slug(item.dataset.investigation.code)
@@ -424,11 +425,15 @@ class _Batch:
         }
 
         def write(item: _Work) -> files.Written:
+            # Written in place: the bundle's state (packing) says it may be incomplete
+            # until the commit below; a killed pass's leftovers are removed first.
             target = targets[item.bundle.id]
-            files.remove_bundle(target, sync_folder=False)  # what a killed pass left
+            if not item.new:
+                files.remove_bundle(target, sync_folder=False)
             algorithm = _algorithm(self.settings, item.sources)
+            header = headers[item.bundle.id]
             return files.write_bundle(
-                target, item.sources, headers[item.bundle.id], algorithm, sync_folder=False
+                target, item.sources, header, algorithm, sync_folder=False, in_place=True
             )
 
         def write_then_fault(item: _Work) -> files.Written:
@@ -437,7 +442,8 @@ class _Batch:
             return written
 
         results = self._map(write_then_fault, packing)
-        files.fsync_folders([self.settings.archive, *(t.parent for t in targets.values())])
+        if packing:
+            files.fsync_folders([self.settings.archive, *(t.parent for t in targets.values())])
         for item, result in zip(packing, results, strict=True):
             if isinstance(result, Exception):
                 self._discard(item, result)

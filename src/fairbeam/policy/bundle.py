@@ -77,10 +77,7 @@ def durable_write(target: Path, data: bytes, sync_folder: bool = True) -> None:
     rename made durable here, or by the caller's fsync of the folder when not
     ``sync_folder``)."""
     part = target.with_name(target.name + ".part")
-    with part.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    _write_synced(part, data)
     part.replace(target)
     if sync_folder:
         fsync_folder(target.parent)
@@ -166,19 +163,29 @@ def _pack_one(out: _Out, source: Source, algorithm: str) -> dict[str, Any]:
     }
 
 
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def write_bundle(
     target: Path,
     sources: Iterable[Source],
     header: dict[str, Any],
     algorithm: str,
     sync_folder: bool = True,
+    in_place: bool = False,
 ) -> Written:
-    """Write the bundle at ``target`` (through ``.part``, fsynced, renamed) and its manifest
-    beside it; a partial ``.part`` is removed when anything fails. Without
-    ``sync_folder`` the caller makes the renames durable with ``fsync_folders`` (once
-    for a batch of bundles) before it relies on them."""
+    """Write the bundle at ``target`` and its manifest beside it, each fsynced; what was
+    written is removed when anything fails. Each is written through ``.part`` and
+    renamed, unless ``in_place``: for a caller whose own record (a bundle in state
+    packing) already says the files may be incomplete until it commits them as written.
+    Without ``sync_folder`` the caller makes the new names durable with
+    ``fsync_folders`` (once for a batch of bundles) before it relies on them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
+    part = target if in_place else target.with_name(target.name + ".part")
     files: list[dict[str, Any]] = []
     try:
         with part.open("wb") as handle:
@@ -192,12 +199,17 @@ def write_bundle(
             out.write(b"\0" * (2 * BLOCK))
             handle.flush()
             os.fsync(handle.fileno())
+        if in_place:
+            _write_synced(manifest_path(target), data)
     except BaseException:
-        part.unlink(missing_ok=True)
+        for path in (part, manifest_path(target)) if in_place else (part,):
+            path.unlink(missing_ok=True)
         raise
-    part.replace(target)
-    durable_write(manifest_path(target), data, sync_folder)
+    if not in_place:
+        part.replace(target)
+        durable_write(manifest_path(target), data, sync_folder)
     if sync_folder:
+        fsync_folder(target.parent)
         fsync_folder(target.parent.parent)  # the bundle's folder may be new
     return Written(
         manifest=manifest,
