@@ -117,7 +117,7 @@ def answer(
     """``work`` done on the datafile ``file_id`` when the token's holder may see it.
 
     The token is checked, the file found through the access rules and the HDF5 work done
-    in one call, so that a request crosses into the threadpool once. The token is checked
+    in one call, so that a request crosses to a thread once. The token is checked
     on a bare connection (an ORM session costs three times its one query); the database
     connection goes back to the pool before the file is read."""
     with engine.connect() as connection:
