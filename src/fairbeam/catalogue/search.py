@@ -34,8 +34,9 @@ from fairbeam.errors import InvalidInput
 # Letters and digits; underscores separate words, as both engines' tokenizers split them.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORDS = 12
-# Words PostgreSQL's parser keeps whole: the tsquery's prefix is the word itself.
-_PLAIN_WORD = re.compile(r"[0-9a-z]+")
+# Words investigation_word answers: starting with a letter, as its lexemes do, and
+# kept whole by PostgreSQL's parser, so that the tsquery's prefix is the word itself.
+_SPANNED_WORD = re.compile(r"[a-z][0-9a-z]*")
 
 # Spans read from the database at a time.
 SPANS_READ = 100
@@ -111,28 +112,25 @@ class WordSpan:
     datasets: int
 
 
-def spans_answer(session: Session, query: str) -> bool:
-    """True when investigation_word lists the investigations matching ``query``: on
-    PostgreSQL, for words of ASCII letters and digits, which its parser keeps whole."""
-    words = words_of(query)
-    return (
-        dialect_name(session) == "postgresql"
-        and bool(words)
-        and all(_PLAIN_WORD.fullmatch(w) for w in words)
-    )
+def spanned_words(session: Session, query: str) -> list[str]:
+    """The words of ``query`` investigation_word answers for (none on SQLite). The
+    investigations holding them hold every match: the other words are checked on the
+    datasets."""
+    if dialect_name(session) != "postgresql":
+        return []
+    return [w for w in words_of(query) if _SPANNED_WORD.fullmatch(w)]
 
 
 def word_spans(
     session: Session,
-    query: str,
+    words: list[str],
     visible: ColumnElement[bool] | None,
     descending: bool,
     bound: datetime | None,
 ) -> Iterator[WordSpan]:
-    """The investigations whose datasets hold every word of ``query`` as a prefix and
+    """The investigations whose datasets hold every one of ``words`` as a prefix and
     that pass ``visible`` (a clause on Investigation), by edge in the page's order, the
     edge no further than ``bound`` (a cursor's start); read as the caller asks."""
-    words = words_of(query)
     w = investigation_word.c
     # A word is a prefix of the lexemes in a range of the C-collated key; grouped per
     # investigation and word.

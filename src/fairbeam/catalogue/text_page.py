@@ -37,7 +37,7 @@ from fairbeam.access.policy import Principal, data_filter, dataset_filter
 from fairbeam.catalogue.bulk import dialect_name
 from fairbeam.catalogue.conditions import Condition, condition_clause
 from fairbeam.catalogue.models import Dataset, Investigation
-from fairbeam.catalogue.search import WordSpan, dataset_text_clause, spans_answer, word_spans
+from fairbeam.catalogue.search import WordSpan, dataset_text_clause, spanned_words, word_spans
 from fairbeam.db.base import as_utc
 from fairbeam.pagination import after
 
@@ -76,11 +76,12 @@ def text_page_ids(
     if cursor:
         matches = matches.where(after(columns, cursor, descending))
     page = Page(session, parts.conditions, limit + 1)
-    if names[0] == "start" and spans_answer(session, parts.query):
+    words = spanned_words(session, parts.query)
+    if names[0] == "start" and words:
         # A window's text is checked on the rows of its investigations.
         matches = matches.where(dataset_text_clause(session, parts.query, by_index=False))
         bound = as_utc(cursor[0]).replace(tzinfo=None) if cursor else None
-        spans = word_spans(session, parts.query, _visible(principal, parts), descending, bound)
+        spans = word_spans(session, words, _visible(principal, parts), descending, bound)
         for window in _windows(spans, descending, page):
             query = window.matches(session, matches, parts).order_by(*order)
             if page.add_checked(_passing_in_order(session, query, page)):
