@@ -300,7 +300,8 @@ def _mint_missing_dois(
 def _archive_due(
     sessions: Sessions, settings: Settings, as_of: date, tick: Callable[[int], None]
 ) -> dict[str, int]:
-    """Archive what has outlived its days on disk, a dataset per commit."""
+    """Archive what has outlived its days on disk, a batch of datasets per commit of
+    each step (fairbeam.policy.archive.archive_datasets)."""
     counts = {"archived": 0, "archive_problems": 0, "archive_bytes": 0}
     tried: set[int] = set()
     while True:
@@ -309,20 +310,20 @@ def _archive_due(
         ids = [i for i in due if i not in tried]
         if not ids:
             return counts
-        for dataset_id in ids:
-            tried.add(dataset_id)
-            try:
-                outcome = archive.archive_dataset(sessions, settings, dataset_id)
-            except Exception:
-                log.exception("archive of dataset %s failed", dataset_id)
-                counts["archive_problems"] += 1
-            else:
+        tried.update(ids)
+        try:
+            outcomes = archive.archive_datasets(sessions, settings, ids)
+        except Exception:
+            log.exception("archive of datasets %s to %s failed", ids[0], ids[-1])
+            counts["archive_problems"] += len(ids)
+        else:
+            for outcome in outcomes:
                 if outcome.status == "archived":
                     counts["archived"] += 1
                     counts["archive_bytes"] += outcome.size
                 elif outcome.status == "problem":
                     counts["archive_problems"] += 1
-            tick(len(tried))
+        tick(len(tried))
 
 
 def _delete_due(
