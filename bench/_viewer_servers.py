@@ -301,14 +301,18 @@ def start_tiled(stack: ExitStack, work: Path, data: Path, path: Path) -> Server:
 
 
 # The floor: every frame's stored zlib stream read once, then sent from memory with
-# `Content-Encoding: deflate` under the same uvicorn settings; `/meta` and `/attr`
-# answer a few bytes of JSON. Its times are those of HTTP and the client alone.
+# `Content-Encoding: deflate` (or, raw, inflated beforehand and sent as it is) under the
+# same uvicorn settings; `/meta` and `/attr` answer a few bytes of JSON. Its times are
+# those of HTTP and the client alone.
 FLOOR_APP = """
-import sys, h5py, uvicorn
+import sys, zlib, h5py, uvicorn
 with h5py.File(sys.argv[1], "r", locking=False) as f:
     dataset = f[sys.argv[3]]
     chunks = [dataset.id.read_direct_chunk((i, 0, 0))[1] for i in range(dataset.shape[0])]
 DEFLATE = [(b"content-type", b"application/octet-stream"), (b"content-encoding", b"deflate")]
+if sys.argv[4] == "raw":
+    chunks = [zlib.decompress(chunk) for chunk in chunks]
+    DEFLATE = DEFLATE[:1]
 JSON = [(b"content-type", b"application/json")]
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -327,14 +331,19 @@ uvicorn.run(
 """
 
 
-def start_floor(stack: ExitStack, work: Path, data: Path, path: Path) -> Server:
+def start_floor(
+    stack: ExitStack, work: Path, data: Path, path: Path, *, raw: bool = False
+) -> Server:
+    """The floor sending stored zlib streams, or with ``raw`` the frames inflated."""
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
-    command = [sys.executable, "-c", FLOOR_APP, str(path), str(port), STACK]
-    pid = stack.enter_context(running(command, loopback_env({}), f"{base}/", work / "floor.log"))
+    mode = "raw" if raw else "deflate"
+    command = [sys.executable, "-c", FLOOR_APP, str(path), str(port), STACK, mode]
+    log = work / f"floor-{mode}.log"
+    pid = stack.enter_context(running(command, loopback_env({}), f"{base}/", log))
     return Server(
-        "floor",
-        "(bytes from memory)",
+        "floor, raw" if raw else "floor",
+        "(inflated frames from memory)" if raw else "(stored streams from memory)",
         pid,
         base,
         "/meta",
