@@ -7,7 +7,8 @@ and a few bright peaks, so it compresses as detector frames do), then serves it 
       uvicorn and httptools on the same asyncio loop, one process, no access log,
     - Tiled: `tiled serve directory`, in its venv bench/.peers/tiled (for reference),
     - the floor: a bare ASGI app under the same uvicorn sending each frame's stored
-      zlib stream from memory, what no server sending that stream can beat,
+      zlib stream from memory, what no server sending that stream can beat, and a
+      second floor sending the frames inflated beforehand (what moving 2 MB costs),
 all at once, and asks them in turn, request by request, so that the machine's load
 weighs on each alike. Two clients time the same requests:
     - Python: one keep-alive httpx client sending `Accept-Encoding: gzip, deflate, br`;
