@@ -35,12 +35,15 @@ class BrokenLink(NotFound):
     """A link whose target is missing, outside the servable folders or in a loop."""
 
 
-# Objects found by path kept per open file; past this many the file's are forgotten.
-MAX_PATHS = 4096
+# Objects found by path kept per open file (each holds an HDF5 handle); past this many
+# the file's are forgotten.
+MAX_PATHS = 256
 
 
 @dataclass
-class _Open:
+class OpenFile:
+    """An open file in the cache: how many requests use it, and what was found in it."""
+
     file: h5py.File
     users: int = 0
     evicted: bool = False
@@ -56,10 +59,10 @@ class FileCache:
 
     size: int = 128
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _files: OrderedDict[tuple[str, int, int], _Open] = field(default_factory=OrderedDict)
+    _files: OrderedDict[tuple[str, int, int], OpenFile] = field(default_factory=OrderedDict)
 
     @contextmanager
-    def open(self, path: Path) -> Iterator[_Open]:
+    def open(self, path: Path) -> Iterator[OpenFile]:
         """The open file at ``path`` (reopened when it changed on disk)."""
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)
@@ -69,7 +72,7 @@ class FileCache:
                 # The older version is closed first: HDF5 would give the new open the
                 # old one's state, metadata included, while it is still open.
                 self._forget_older(key)
-                entry = _Open(_open_h5(path))
+                entry = OpenFile(_open_h5(path))
                 self._files[key] = entry
                 while len(self._files) > self.size:
                     self._evict(next(iter(self._files)))
