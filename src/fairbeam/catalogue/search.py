@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -38,8 +39,8 @@ MAX_WORDS = 12
 # kept whole by PostgreSQL's parser, so that the tsquery's prefix is the word itself.
 _SPANNED_WORD = re.compile(r"[a-z][0-9a-z]*")
 
-# Spans read from the database at a time.
-SPANS_READ = 100
+# Spans read in the first query of a search (each next reads four times as many).
+SPANS_READ = 200
 
 # Kept by triggers, on PostgreSQL only (migration 0009), so not a mapped model.
 investigation_word = table(
@@ -130,7 +131,27 @@ def word_spans(
 ) -> Iterator[WordSpan]:
     """The investigations whose datasets hold every one of ``words`` as a prefix and
     that pass ``visible`` (a clause on Investigation), by edge in the page's order, the
-    edge no further than ``bound`` (a cursor's start); read as the caller asks."""
+    edge no further than ``bound`` (a cursor's start); read a few at a time, as the
+    caller asks."""
+    read = SPANS_READ
+    last: WordSpan | None = None
+    while True:
+        spans = _spans_after(session, words, visible, descending, bound, last, read)
+        yield from spans
+        if len(spans) < read:
+            return
+        last, read = spans[-1], read * 4
+
+
+def _spans_after(
+    session: Session,
+    words: list[str],
+    visible: ColumnElement[bool] | None,
+    descending: bool,
+    bound: datetime | None,
+    last: WordSpan | None,
+    limit: int,
+) -> list[WordSpan]:
     w = investigation_word.c
     # A word is a prefix of the lexemes in a range of the C-collated key; grouped per
     # investigation and word.
@@ -149,30 +170,34 @@ def word_spans(
         # Investigations holding every word; a dataset holding them all starts within
         # each word's span.
         found = union_all(*per_word).subquery("found")
-        first, last = func.max(found.c.first_start), func.min(found.c.last_start)
+        first, last_start = func.max(found.c.first_start), func.min(found.c.last_start)
         spans = (
-            select(found.c.investigation_id, first.label("first_start"), last.label("last_start"))
+            select(
+                found.c.investigation_id,
+                first.label("first_start"),
+                last_start.label("last_start"),
+            )
             .group_by(found.c.investigation_id)
-            .having(func.count() == len(words), first <= last)
+            .having(func.count() == len(words), first <= last_start)
             .subquery("spans")
         )
     edge: ColumnElement[datetime] = spans.c.last_start if descending else spans.c.first_start
     ordered = select(spans.c.investigation_id)
     if bound is not None:
-        limit = literal(bound, DateTime())
+        limit_start = literal(bound, DateTime())
         if descending:
-            edge = func.least(edge, limit)
-            ordered = ordered.where(spans.c.first_start <= limit)
+            edge = func.least(edge, limit_start)
+            ordered = ordered.where(spans.c.first_start <= limit_start)
         else:
-            edge = func.greatest(edge, limit)
-            ordered = ordered.where(spans.c.last_start >= limit)
+            edge = func.greatest(edge, limit_start)
+            ordered = ordered.where(spans.c.last_start >= limit_start)
     # Sorted first, then each investigation looked up by primary key as its span is read
-    # (OFFSET 0 keeps both apart): a search reads the investigations its page needs, a
-    # user's newest, embargoed ones at one lookup each. Joined plainly, the planner
-    # looked every one up, or hashed the whole investigation table.
+    # (OFFSET 0 keeps both apart, LIMIT stops the lookups): a search reads the
+    # investigations its page needs, a user's newest, embargoed ones at one lookup each.
+    # Joined plainly, the planner looked every one up, or hashed the whole table.
     by_edge = (
         ordered.add_columns(edge.label("edge"))
-        .order_by(edge.desc() if descending else edge.asc(), spans.c.investigation_id)
+        .order_by(*_edge_order(edge, spans.c.investigation_id, descending))
         .offset(literal_column("0"))
         .subquery("by_edge")
     )
@@ -184,9 +209,16 @@ def word_spans(
         .offset(literal_column("0"))
         .lateral("investigation")
     )
-    query_spans = select(by_edge.c.investigation_id, by_edge.c.edge, investigation.c.dataset_count)
-    query_spans = query_spans.order_by(
-        by_edge.c.edge.desc() if descending else by_edge.c.edge.asc(), by_edge.c.investigation_id
-    )
-    rows = session.execute(query_spans.execution_options(yield_per=SPANS_READ))
-    return (WordSpan(*row) for row in rows)
+    query = select(by_edge.c.investigation_id, by_edge.c.edge, investigation.c.dataset_count)
+    if last is not None:
+        key = tuple_(by_edge.c.edge, by_edge.c.investigation_id)
+        seen = tuple_(literal(last.edge, DateTime()), literal(last.investigation_id))
+        query = query.where(key < seen if descending else key > seen)
+    query = query.order_by(*_edge_order(by_edge.c.edge, by_edge.c.investigation_id, descending))
+    return [WordSpan(*row) for row in session.execute(query.limit(limit))]
+
+
+def _edge_order(edge: Any, investigation_id: Any, descending: bool) -> list[Any]:
+    if descending:
+        return [edge.desc(), investigation_id.desc()]
+    return [edge.asc(), investigation_id.asc()]

@@ -176,6 +176,8 @@ class Page:
         self.wanted = wanted
         self.ids: list[int] = []
         self.checked = 0
+        # Built once: every chunk checks the same clauses.
+        self.checks = [condition_clause(c, type_id, True) for c, type_id in conditions]
 
     @property
     def missing(self) -> int:
@@ -207,8 +209,7 @@ class Page:
         self.checked += len(chunk)
         if not self.conditions:
             return chunk
-        checks = [condition_clause(c, type_id, True) for c, type_id in self.conditions]
-        query = select(Dataset.id).where(one_of(self.session, Dataset.id, chunk), *checks)
+        query = select(Dataset.id).where(one_of(self.session, Dataset.id, chunk), *self.checks)
         passed = set(self.session.scalars(query))
         return [i for i in chunk if i in passed]
 
