@@ -222,7 +222,6 @@ class Server:
     version: str
     pid: int  # of its process group
     base: str
-    home: str  # a page of the server's origin that answers 200, for the browser
     headers: dict[str, str]
     frame: Callable[[int], str]
     meta: str
@@ -246,7 +245,6 @@ def start_fairbeam(stack: ExitStack, work: Path, data: Path, path: Path) -> Serv
         "(this tree)",
         pid,
         base,
-        "/api/health",
         {"Authorization": f"Bearer {scientist}"},
         lambda i: url(f"{prefix}/data/", path=STACK, selection=str(i), format="bin", dtype="safe"),
         url(f"{prefix}/meta/", path=GROUP),
@@ -266,7 +264,6 @@ def start_h5grove(stack: ExitStack, work: Path, data: Path, path: Path) -> Serve
         peer_version(H5GROVE),
         pid,
         base,
-        "/",
         {},
         lambda i: url("/data", file=name, path=STACK, selection=str(i), format="bin", dtype="safe"),
         url("/meta", file=name, path=GROUP),
@@ -288,7 +285,6 @@ def start_tiled(stack: ExitStack, work: Path, data: Path, path: Path) -> Server:
         peer_version(TILED),
         pid,
         base,
-        meta,
         {},
         lambda i: url(
             f"/api/v1/array/full/{node}{STACK}",
@@ -346,7 +342,6 @@ def start_floor(
         "(inflated frames from memory)" if raw else "(stored streams from memory)",
         pid,
         base,
-        "/meta",
         {},
         lambda i: url("/data", i=str(i)),
         "/meta",
