@@ -116,16 +116,39 @@ def running(command: list[str], env: dict[str, str], ready: str, log: Path) -> I
                 process.wait(timeout=15)
 
 
-def cpu_ms(group: int) -> float:
-    """CPU time (user and system, in ms) the processes of a process group used so far."""
-    ticks = 0
+def _stats() -> Iterator[tuple[int, int, int, str, int]]:
+    """Each process's pid, parent, process group, command and CPU ticks (user and
+    system)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:  # gone meanwhile
             continue
-        if int(fields[2]) == group:  # pgrp; then utime and stime at 11 and 12
-            ticks += int(fields[11]) + int(fields[12])
+        command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")")[-1]
+        # After the command: state, ppid, pgrp ...; utime and stime at 11 and 12.
+        ppid, pgrp, utime, stime = (int(fields.split()[i]) for i in (1, 2, 11, 12))
+        yield int(stat.parent.name), ppid, pgrp, command, utime + stime
+
+
+def cpu_ms(group: int) -> float:
+    """CPU time (user and system, in ms) the processes of a process group used so far."""
+    ticks = sum(cpu for _, _, pgrp, _, cpu in _stats() if pgrp == group)
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def chromium_cpu_ms() -> float:
+    """CPU time (ms) used so far by the Chromium processes this process started (through
+    Playwright's driver, whose own time is left out)."""
+    stats = list(_stats())
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _, _, _ in stats:
+        children.setdefault(ppid, []).append(pid)
+    mine, todo = set(), list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        mine.add(pid)
+        todo += children.get(pid, [])
+    ticks = sum(cpu for pid, _, _, command, cpu in stats if pid in mine and command == "chromium")
     return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 

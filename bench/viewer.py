@@ -54,6 +54,7 @@ from _viewer_browser import Tab, chromium, open_tab  # noqa: E402
 from _viewer_servers import (  # noqa: E402
     ROOT,
     Server,
+    chromium_cpu_ms,
     cpu_ms,
     start_fairbeam,
     start_floor,
@@ -89,6 +90,8 @@ class Timings:
     # the Python client): what load on the machine does not stretch.
     cpu_frame: float = float("nan")
     cpu_group: float = float("nan")
+    # CPU time of Chromium's processes per frame (its part of Playwright's call included).
+    cpu_browser: float = float("nan")
 
 
 def get(client: httpx.Client, target: str) -> tuple[bytes, str, float]:
@@ -169,7 +172,8 @@ def measure_python(
 def measure_browser(
     servers: list[Server], frames: list[np.ndarray], requests: int, found: dict[str, Timings]
 ) -> None:
-    """The same requests from Chromium, one page per server's origin, servers in turn."""
+    """The same requests from Chromium, one page per server's origin, servers in turn; the
+    CPU time of Chromium's processes per frame."""
     sums = [int(frame.sum(dtype=np.uint64)) for frame in frames]
     size = frames[0].nbytes
     with chromium() as browser:
@@ -180,13 +184,22 @@ def measure_browser(
             for i in range(3):
                 tabs[server.name].fetch(server.meta)
                 tabs[server.name].fetch(server.frame(len(frames) - 1 - i))
+        cpu = {server.name: 0.0 for server in servers}
         for i in range(requests):
             index = i % len(frames)
             for server in servers:
-                fetched = tabs[server.name].fetch(server.frame(index), words=True)
-                if (fetched.bytes, fetched.sum) != (size, sums[index]):
-                    raise SystemExit(f"browser: {server.name}: frame {index} differs")
+                before = chromium_cpu_ms()
+                fetched = tabs[server.name].fetch(server.frame(index))
+                cpu[server.name] += chromium_cpu_ms() - before
+                if fetched.bytes != size:
+                    raise SystemExit(f"browser: {server.name}: frame {index} is {fetched.bytes} B")
                 found[server.name].browser.append(fetched.ms)
+        for server in servers:
+            found[server.name].cpu_browser = cpu[server.name] / requests
+            # The values themselves, summed in the page after the clock stopped.
+            for index in range(min(len(frames), 10)):
+                if tabs[server.name].fetch(server.frame(index), words=True).sum != sums[index]:
+                    raise SystemExit(f"browser: {server.name}: frame {index} differs")
         for _ in range(requests):
             for server in servers:
                 for kind in ("meta", "attr"):
@@ -251,6 +264,12 @@ def explain_floor(results: dict[str, Timings]) -> None:
         "floor p50 / h5grove p50 (the best any server sending the stored stream can do): "
         + ", ".join(ratios)
     )
+    console.print(
+        f"Chromium's CPU per frame: a raw frame {raw.cpu_browser:.2f} ms, the stored stream "
+        f"{floor.cpu_browser:.2f} ({floor.cpu_browser - raw.cpu_browser:+.2f}: its inflate); "
+        f"h5grove's server CPU per frame {grove.cpu_frame:.2f} ms, the raw floor's "
+        f"{raw.cpu_frame:.2f}"
+    )
     for column, client in (("browser", "Chromium"), ("isal", "isal_zlib"), ("zlib", "zlib")):
         moved, stored, theirs = (p50(getattr(t, column)) for t in (raw, floor, grove))
         console.print(
@@ -276,6 +295,7 @@ def report(
         "Python + isal_zlib",
         "browser",
         "server CPU",
+        "browser CPU",
     ):
         frames.add_column(column, justify="left" if column in ("server", "coding") else "right")
     meta = Table(
@@ -301,6 +321,7 @@ def report(
             cell(t.isal),
             cell(t.browser),
             f"{t.cpu_frame:.2f}",
+            f"{t.cpu_browser:.2f}",
         )
         meta.add_row(
             f"{name} {versions[name]}",
@@ -355,6 +376,7 @@ def report(
                         "encoding": t.coding,
                         "server_cpu_ms_per_frame": t.cpu_frame,
                         "server_cpu_ms_per_meta_and_attr": t.cpu_group,
+                        "browser_cpu_ms_per_frame": t.cpu_browser,
                     }
                     for name, t in results.items()
                 },
