@@ -3,14 +3,16 @@ real principal, each timed over many runs with varied arguments."""
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue_world import FIRST_DAY, LAST_DAY, SAMPLES, Facility
@@ -26,18 +28,42 @@ PAGE = 50
 
 @dataclass
 class Timing:
-    """p50 and p95 of one query, in milliseconds, and how many rows the runs returned."""
+    """p50 and p95 of one query, in milliseconds, how many rows the runs returned, the
+    CPU a run took in this process and in the database server (PostgreSQL on this
+    machine), and the load average (one minute) when the runs ended. On a machine
+    shared with other work the CPU says what the query costs; the times say what a
+    caller waited."""
 
     name: str
     runs: int
     p50_ms: float
     p95_ms: float
     rows: float
+    cpu_ms: float = 0.0
+    database_cpu_ms: float = 0.0
+    load: float = 0.0
 
 
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _backend_pid(session: Session) -> int | None:
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by process ``pid`` (0 when it is not on this machine)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def time_query(
@@ -50,13 +76,29 @@ def time_query(
             call(session, n)
     elapsed = []
     rows = []
+    cpu = database_cpu = 0.0
     for n in range(runs):
         with sessions() as session:
-            begin = time.perf_counter()
+            # The server process serving this session, asked before the clock starts.
+            pid = _backend_pid(session)
+            begin, begin_cpu, begin_database = (
+                time.perf_counter(),
+                time.process_time(),
+                _process_cpu(pid),
+            )
             rows.append(call(session, n))
             elapsed.append((time.perf_counter() - begin) * 1000)
+            cpu += time.process_time() - begin_cpu
+            database_cpu += _process_cpu(pid) - begin_database
     return Timing(
-        name, runs, _percentile(elapsed, 0.5), _percentile(elapsed, 0.95), statistics.mean(rows)
+        name,
+        runs,
+        _percentile(elapsed, 0.5),
+        _percentile(elapsed, 0.95),
+        statistics.mean(rows),
+        cpu / runs * 1000,
+        database_cpu / runs * 1000,
+        os.getloadavg()[0],
     )
 
 
