@@ -46,8 +46,6 @@ Sessions = sessionmaker[Session]
 Progress = Callable[[str, int, int], None]
 FIRST = 10  # ids shown per step of a plan
 BATCH = 500
-# Kept for older callers; a pass is alive exactly while its process holds the pass lock.
-STALE_AFTER = timedelta(hours=6)
 STEPS = ("resume", "release", "doi", "sync", "archive", "delete", "restore")
 
 
