@@ -121,7 +121,7 @@ def parameter_type_ids(session: Session, names: list[str]) -> dict[str, int]:
     """Ids of parameter types by name (unknown names are absent)."""
     if not names:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(ParameterType.name, ParameterType.id).where(ParameterType.name.in_(names))
     )
     return {name: type_id for name, type_id in rows}

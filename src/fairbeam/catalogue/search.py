@@ -215,7 +215,8 @@ def _spans_after(
         seen = tuple_(literal(last.edge, DateTime()), literal(last.investigation_id))
         query = query.where(key < seen if descending else key > seen)
     query = query.order_by(*_edge_order(by_edge.c.edge, by_edge.c.investigation_id, descending))
-    return [WordSpan(*row) for row in session.execute(query.limit(limit))]
+    # Plain rows, read without the ORM's result processing.
+    return [WordSpan(*row) for row in session.connection().execute(query.limit(limit))]
 
 
 def _edge_order(edge: Any, investigation_id: Any, descending: bool) -> list[Any]:

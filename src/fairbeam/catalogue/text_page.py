@@ -94,7 +94,7 @@ def text_page_ids(
     matches = matches.order_by(*order)
     if not page.conditions:
         matches = matches.limit(page.wanted)
-    page.add(session.scalars(matches.execution_options(yield_per=MAX_CHECK)))
+    page.add(rows_of(session, matches.execution_options(yield_per=MAX_CHECK)))
     return page.ids
 
 
@@ -163,7 +163,7 @@ def _passing_in_order(session: Session, query: Select[Any], page: Page) -> list[
         found = query.offset(literal_column("0")).subquery("matches")
         checks = [condition_clause(c, t, True, found.c.id) for c, t in page.conditions]
         query = select(found.c.id).where(*checks)
-    return list(session.scalars(query.limit(page.missing)))
+    return list(rows_of(session, query.limit(page.missing)))
 
 
 class Page:
@@ -210,7 +210,7 @@ class Page:
         if not self.conditions:
             return chunk
         query = select(Dataset.id).where(one_of(self.session, Dataset.id, chunk), *self.checks)
-        passed = set(self.session.scalars(query))
+        passed = set(rows_of(self.session, query))
         return [i for i in chunk if i in passed]
 
 
@@ -223,3 +223,8 @@ def one_of(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]
         func.json_each(bindparam(None, json.dumps(ids), type_=String))
     )
     return column.in_(listed)  # type: ignore[no-any-return]
+
+
+def rows_of(session: Session, query: Select[Any]) -> Iterator[int]:
+    """The ids ``query`` answers, read without the ORM's row processing (plain ids)."""
+    return iter(session.connection().execute(query).scalars())
