@@ -72,7 +72,7 @@ def generate(url: str, datasets: int, seed: int) -> dict[str, Any]:
     engine = make_engine(url)
     upgrade_database(engine)
     try:
-        return load(engine, datasets, 1000, seed, more=False)
+        return load(engine, datasets, 1000, seed, more=False, clients=1)
     finally:
         engine.dispose()
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+import typing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy import String, Table, bindparam, cast, exists, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from fairbeam.audit.models import AuditRecord
-from fairbeam.audit.service import record
+from fairbeam.audit.service import record, record_all
 from fairbeam.catalogue.models import Datafile, Dataset, DatasetType, Investigation
 from fairbeam.config import Settings
 from fairbeam.db.base import utcnow
@@ -30,6 +32,7 @@ from fairbeam.policy import bundle as files
 from fairbeam.policy.bundle import BundleError, Source
 from fairbeam.policy.faults import fault_point
 from fairbeam.policy.models import (
+    UNFINISHED_BUNDLE,
     ArchiveBundle,
     BundleState,
     RestoreRequest,
@@ -96,7 +99,24 @@ def due_for_archive(
     return list(session.scalars(query.limit(limit) if limit else query))
 
 
-def bundle_file(settings: Settings, bundle: ArchiveBundle) -> Path:
+class _Stored(Protocol):
+    """A bundle row, as the ORM or the archive's batch reads it."""
+
+    @property
+    def path(self) -> str: ...
+
+
+class _Located(Protocol):
+    """A dataset row, as the ORM or the archive's batch reads it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def location(self) -> str: ...
+
+
+def bundle_file(settings: Settings, bundle: _Stored) -> Path:
     """The bundle's tar on the archive tier."""
     return settings.archive / bundle.path
 
@@ -132,7 +152,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "dataset"
 
 
-def dataset_root(settings: Settings, dataset: Dataset, roots: list[Path] | None = None) -> Path:
+def dataset_root(settings: Settings, dataset: _Located, roots: list[Path] | None = None) -> Path:
     """The real folder of a dataset's files, which must lie inside a servable folder
     (``roots``: servable_roots(settings), when the caller has them)."""
     folder = Path(os.path.realpath(dataset_folder(dataset.location)))
@@ -156,8 +176,27 @@ LANES = 2
 STEPS = (BundleState.packed, BundleState.verified, BundleState.complete)
 
 
+def _on_disk(folder: Path, path: str) -> Path | None:
+    """The file ``path`` of a dataset in ``folder``, when it is a file there (a symbolic
+    link is followed, and must stay inside the folder); read with one ``lstat`` for a
+    plain file, where resolving the path would read every folder above it."""
+    parts = PurePosixPath(path).parts
+    if not parts or parts[0] == "/" or ".." in parts:
+        return None
+    disk = folder / path
+    try:
+        mode = disk.lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return disk
+    if stat.S_ISLNK(mode) and disk.resolve().is_relative_to(folder) and disk.is_file():
+        return disk
+    return None
+
+
 def _folders_and_files(
-    session: Session, settings: Settings, datasets: list[Dataset]
+    session: Session, settings: Settings, datasets: list[_DatasetRow]
 ) -> dict[int, tuple[Path, list[Source]] | str]:
     """Every file of ``datasets``, read in one query and checked to be on disk: per
     dataset its folder and files, or why it cannot be archived."""
@@ -183,10 +222,10 @@ def _folders_and_files(
     for dataset_id, folder in folders.items():
         sources, missing = [], []
         for _, file_id, path, size, checksum in rows[dataset_id]:
-            disk = folder / path
-            if not disk.resolve().is_relative_to(folder) or not disk.is_file():
+            disk = _on_disk(folder, path)
+            if disk is None:
                 missing.append(path)
-            sources.append(Source(file_id, path, disk, size, checksum))
+            sources.append(Source(file_id, path, disk or folder / path, size, checksum))
         if missing:
             found[dataset_id] = (
                 f"dataset {dataset_id}: {len(missing)} of its {len(sources)} files are not on "
@@ -246,20 +285,52 @@ def _remove_files(manifest: dict[str, Any]) -> None:
     remove_empty_folders(folder, [entry["path"] for entry in manifest["files"]])
 
 
+@dataclass(frozen=True)
+class _DatasetRow:
+    """What the batch reads of a dataset."""
+
+    id: int
+    storage_state: str
+    location: str
+    name: str
+    start: datetime
+    investigation: str  # its code
+
+
+@dataclass
+class _BundleRow:
+    """A bundle of the batch in hand, as the batch's statements leave it."""
+
+    id: int
+    dataset_id: int
+    path: str
+    state: str
+    checksum: str | None = None
+    file_count: int = 0
+    size: int = 0
+    bundle_size: int = 0
+
+
 @dataclass
 class _Work:
     """A dataset of the batch in hand: its bundle, its files, its manifest once known."""
 
-    dataset: Dataset
-    bundle: ArchiveBundle
+    dataset: _DatasetRow
+    bundle: _BundleRow
     folder: Path | None = None
     sources: list[Source] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
     new: bool = False  # its bundle was made by this batch: nothing of it on disk yet
 
 
+_BUNDLE = typing.cast(Table, ArchiveBundle.__table__)
+_UPDATE_BY_ID = update(_BUNDLE).where(_BUNDLE.c.id == bindparam("bundle_id"))
+
+
 class _Batch:
-    """One batch of datasets taken through the bundle states, a commit per state."""
+    """One batch of datasets taken through the bundle states, a commit per state. The
+    batch reads and writes its rows with one statement per step for all of its bundles
+    (an ORM object per bundle and dataset cost more than the files' work)."""
 
     def __init__(
         self, session: Session, settings: Settings, pool: ThreadPoolExecutor, actor: str
@@ -303,6 +374,17 @@ class _Batch:
 
         return list(self.pool.map(guarded, work))
 
+    def _set_state(self, work: list[_Work], state: str, **values: Any) -> None:
+        """One statement: the bundles of ``work`` are in ``state`` (with ``values``)."""
+        if work:
+            self.session.execute(
+                update(ArchiveBundle)
+                .where(ArchiveBundle.id.in_([item.bundle.id for item in work]))
+                .values(state=state, **values)
+            )
+            for item in work:
+                item.bundle.state = state
+
     def _problem(self, dataset_id: int, bundle_id: int | None, problem: str) -> None:
         if not problem_already_recorded(self.session, dataset_id, problem):
             record(self.session, "archive-problem", "dataset", dataset_id, actor=self.actor,
@@ -316,8 +398,7 @@ class _Batch:
         online copy stays."""
         bundle, reason = item.bundle, str(error)
         files.remove_bundle(bundle_file(self.settings, bundle))
-        bundle.state = BundleState.deleted
-        bundle.deleted = utcnow()
+        self._set_state([item], BundleState.deleted, deleted=utcnow())
         record(
             self.session, "archive-failed", "dataset", bundle.dataset_id, actor=self.actor,
             bundle=bundle.path, bundle_id=bundle.id, reason=reason,
@@ -326,34 +407,87 @@ class _Batch:
             bundle.dataset_id, "problem", bundle.id, problem=reason
         )
 
-    def _skip(self, dataset_id: int, bundle: ArchiveBundle | None = None) -> None:
+    def _skip(self, dataset_id: int, bundle: _BundleRow | None = None) -> None:
         self.outcomes[dataset_id] = ArchiveOutcome(
             dataset_id, "skipped", bundle.id if bundle else None
         )
 
     # Steps -------------------------------------------------------------------
 
-    def _start(self, ids: list[int]) -> list[_Work]:
-        """New bundles (state packing) for the datasets that have none, the bundles a
-        killed pass left, restored datasets checked against their bundle; one commit."""
-        session = self.session
-        datasets = {
-            dataset.id: dataset
-            for dataset in session.scalars(
-                select(Dataset)
-                .where(Dataset.id.in_(ids))
-                .options(joinedload(Dataset.investigation))
-            )
-        }
-        bundles: dict[int, ArchiveBundle] = {}
-        for live in session.scalars(
-            select(ArchiveBundle)
+    def _read(self, ids: list[int]) -> tuple[dict[int, _DatasetRow], dict[int, _BundleRow]]:
+        """The batch's datasets, and the newest live bundle of each that has one."""
+        query = (
+            select(
+                Dataset.id,
+                Dataset.storage_state,
+                Dataset.location,
+                Dataset.name,
+                Dataset.start,
+                Investigation.code,
+            )  # fmt: skip
+            .join(Investigation, Investigation.id == Dataset.investigation_id)
+            .where(Dataset.id.in_(ids))
+        )
+        datasets = {row[0]: _DatasetRow(*row) for row in self.session.execute(query)}
+        bundles: dict[int, _BundleRow] = {}
+        for row in self.session.execute(
+            select(
+                ArchiveBundle.id,
+                ArchiveBundle.dataset_id,
+                ArchiveBundle.path,
+                ArchiveBundle.state,
+                ArchiveBundle.checksum,
+                ArchiveBundle.file_count,
+                ArchiveBundle.size,
+                ArchiveBundle.bundle_size,
+            )  # fmt: skip
             .where(ArchiveBundle.dataset_id.in_(ids), ArchiveBundle.state.in_(LIVE_BUNDLE))
             .order_by(ArchiveBundle.id)
         ):
-            bundles[live.dataset_id] = live  # the newest wins
+            bundles[row.dataset_id] = _BundleRow(*row)  # the newest wins
+        return datasets, bundles
+
+    def _new_bundles(self, datasets: list[_DatasetRow]) -> list[_BundleRow]:
+        """A bundle in state packing for each dataset, named after its id: one insert,
+        one update."""
+        if not datasets:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "dataset_id": dataset.id,
+                "path": f"{_slug(dataset.investigation)}/dataset_{dataset.id}_",
+                "state": BundleState.packing,
+                "created": now,
+            }
+            for dataset in datasets
+        ]
+        made = (
+            self.session.connection()
+            .execute(
+                insert(_BUNDLE).returning(
+                    _BUNDLE.c.id, _BUNDLE.c.path, sort_by_parameter_order=True
+                ),
+                rows,
+            )
+            .all()
+        )
+        self.session.execute(
+            update(ArchiveBundle)
+            .where(ArchiveBundle.id.in_([row.id for row in made]))
+            .values(path=ArchiveBundle.path + cast(ArchiveBundle.id, String) + ".tar")
+        )
+        return [
+            _BundleRow(row.id, dataset.id, f"{row.path}{row.id}.tar", BundleState.packing)
+            for dataset, row in zip(datasets, made, strict=True)
+        ]
+
+    def _start(self, ids: list[int]) -> list[_Work]:
+        """New bundles (state packing) for the datasets that have none, the bundles a
+        killed pass left, restored datasets checked against their bundle; one commit."""
+        datasets, bundles = self._read(ids)
         work: list[_Work] = []
-        fresh: list[Dataset] = []
+        fresh: list[_DatasetRow] = []
         again: list[_Work] = []
         for dataset_id in ids:
             dataset, bundle = datasets.get(dataset_id), bundles.get(dataset_id)
@@ -372,7 +506,7 @@ class _Batch:
             else:
                 work.append(_Work(dataset, bundle))
         packing = [item.dataset for item in work if item.bundle.state == BundleState.packing]
-        found = _folders_and_files(session, self.settings, fresh + packing)
+        found = _folders_and_files(self.session, self.settings, fresh + packing)
         for item in work:
             if item.bundle.state == BundleState.packing:
                 on_disk = found[item.dataset.id]
@@ -381,48 +515,37 @@ class _Batch:
                 else:
                     item.folder, item.sources = on_disk
         work = [item for item in work if item.dataset.id not in self.outcomes]
-        new: list[_Work] = []
+        ready: list[tuple[_DatasetRow, tuple[Path, list[Source]]]] = []
         for dataset in fresh:
             on_disk = found[dataset.id]
             if isinstance(on_disk, str):
                 self._problem(dataset.id, None, on_disk)
-                continue
-            bundle = ArchiveBundle(dataset_id=dataset.id, path="", state=BundleState.packing)
-            session.add(bundle)
-            new.append(_Work(dataset, bundle, *on_disk, new=True))
-        session.flush()
-        for item in new:
-            slug = _slug(item.dataset.investigation.code)
-            item.bundle.path = f"{slug}/dataset_{item.dataset.id}_{item.bundle.id}.tar"
+            else:
+                ready.append((dataset, on_disk))
+        made = self._new_bundles([dataset for dataset, _ in ready])
+        new = [
+            _Work(dataset, bundle, *on_disk, new=True)
+            for (dataset, on_disk), bundle in zip(ready, made, strict=True)
+        ]
         checked = self._map(lambda i: _check_online_copy(bundle_file(self.settings, i.bundle),
                                                          i.bundle.id), again)  # fmt: skip
+        verified: list[_Work] = []
         for item, result in zip(again, checked, strict=True):
             if isinstance(result, Exception):
                 self._problem(item.dataset.id, item.bundle.id, str(result))
             else:
                 item.manifest = result
-                item.bundle.state = BundleState.verified
-                work.append(item)
-        session.commit()
-        return work + new
+                verified.append(item)
+        self._set_state(verified, BundleState.verified)
+        self.session.commit()
+        return work + verified + new
 
     def _pack(self, work: list[_Work]) -> list[_Work]:
         """packing → packed: the bundles and their manifests written and fsynced, their
         folders fsynced once; one commit."""
         packing = [item for item in work if item.bundle.state == BundleState.packing]
         targets = {item.bundle.id: bundle_file(self.settings, item.bundle) for item in packing}
-        headers = {
-            item.bundle.id: {
-                "dataset": item.dataset.id,
-                "name": item.dataset.name,
-                "investigation": item.dataset.investigation.code,
-                "location": item.dataset.location,
-                "folder": str(item.folder),
-                "bundle": item.bundle.id,
-                "created": utcnow().isoformat(),
-            }
-            for item in packing
-        }
+        created = utcnow().isoformat()
 
         def write(item: _Work) -> files.Written:
             # Written in place: the bundle's state (packing) says it may be incomplete
@@ -430,31 +553,47 @@ class _Batch:
             target = targets[item.bundle.id]
             if not item.new:
                 files.remove_bundle(target, sync_folder=False)
+            header = {
+                "dataset": item.dataset.id,
+                "name": item.dataset.name,
+                "investigation": item.dataset.investigation,
+                "location": item.dataset.location,
+                "folder": str(item.folder),
+                "bundle": item.bundle.id,
+                "created": created,
+            }
             algorithm = _algorithm(self.settings, item.sources)
-            header = headers[item.bundle.id]
-            return files.write_bundle(
+            written = files.write_bundle(
                 target, item.sources, header, algorithm, sync_folder=False, in_place=True
             )
-
-        def write_then_fault(item: _Work) -> files.Written:
-            written = write(item)
             fault_point("archive:during-pack")  # a bundle written, its batch not yet packed
             return written
 
-        results = self._map(write_then_fault, packing)
+        results = self._map(write, packing)
         if packing:
             files.fsync_folders([self.settings.archive, *(t.parent for t in targets.values())])
+        packed: list[dict[str, Any]] = []
         for item, result in zip(packing, results, strict=True):
             if isinstance(result, Exception):
                 self._discard(item, result)
                 continue
             bundle = item.bundle
-            bundle.state = BundleState.packed
-            bundle.file_count = len(item.sources)
-            bundle.size = result.size
+            bundle.state, bundle.checksum = BundleState.packed, result.checksum
+            bundle.file_count, bundle.size = len(item.sources), result.size
             bundle.bundle_size = result.bundle_size
-            bundle.checksum = result.checksum
             item.manifest = result.manifest
+            packed.append(
+                {
+                    "bundle_id": bundle.id,
+                    "state": BundleState.packed,
+                    "file_count": bundle.file_count,
+                    "size": bundle.size,
+                    "bundle_size": bundle.bundle_size,
+                    "checksum": bundle.checksum,
+                }
+            )
+        if packed:
+            self.session.connection().execute(_UPDATE_BY_ID, packed)
         self.session.commit()
         if packing:
             fault_point("archive:after-pack")
@@ -467,14 +606,14 @@ class _Batch:
             lambda i: files.verify_bundle(bundle_file(self.settings, i.bundle), i.bundle.checksum),
             packed,
         )
-        now = utcnow()
+        verified: list[_Work] = []
         for item, result in zip(packed, results, strict=True):
             if isinstance(result, Exception):
                 self._discard(item, result)
             else:
                 item.manifest = result
-                item.bundle.state = BundleState.verified
-                item.bundle.verified = now
+                verified.append(item)
+        self._set_state(verified, BundleState.verified, verified=utcnow())
         self.session.commit()
         if packed:
             fault_point("archive:after-verify")
@@ -493,17 +632,21 @@ class _Batch:
             else:
                 item.manifest = result
         work = [item for item in work if item.manifest is not None]
-        switch = [item for item in work if item.dataset.storage_state != StorageState.archived]
+        switch = [item.dataset.id for item in work if item.dataset.storage_state != "archived"]
         if switch:
-            ids = [item.dataset.id for item in switch]
             session.execute(
-                update(Datafile).where(Datafile.dataset_id.in_(ids)).values(tier="archive")
+                update(Datafile).where(Datafile.dataset_id.in_(switch)).values(tier="archive")
             )
-            for item in switch:
-                item.dataset.storage_state = StorageState.archived
+            session.execute(
+                update(Dataset)
+                .where(Dataset.id.in_(switch))
+                .values(storage_state=StorageState.archived)
+            )
         session.commit()
         removed = self._map(lambda i: _remove_files(i.manifest or {}), work)
         now = utcnow()
+        complete: list[dict[str, Any]] = []
+        audit: list[tuple[int, dict[str, Any]]] = []
         for item, result in zip(work, removed, strict=True):
             bundle, dataset = item.bundle, item.dataset
             if isinstance(result, Exception):
@@ -511,24 +654,34 @@ class _Batch:
                 self._problem(dataset.id, bundle.id, f"online copy not removed: {result}")
                 continue
             bundle.state = BundleState.complete
-            bundle.completed = now
-            bundle.keep_until = years_later(dataset.start, self.settings.retention_years)
-            record(
-                session,
-                "archive",
-                "dataset",
-                dataset.id,
-                actor=self.actor,
-                bundle=bundle.path,
-                bundle_id=bundle.id,
-                size=bundle.size,
-                bundle_size=bundle.bundle_size,
-                files=bundle.file_count,
-                folder=str((item.manifest or {})["folder"]),
+            complete.append(
+                {
+                    "bundle_id": bundle.id,
+                    "state": BundleState.complete,
+                    "completed": now,
+                    "keep_until": years_later(dataset.start, self.settings.retention_years),
+                }
+            )
+            manifest = item.manifest or {}
+            audit.append(
+                (
+                    dataset.id,
+                    {
+                        "bundle": bundle.path,
+                        "bundle_id": bundle.id,
+                        "size": bundle.size,
+                        "bundle_size": bundle.bundle_size,
+                        "files": bundle.file_count,
+                        "folder": str(manifest["folder"]),
+                    },
+                )
             )
             self.outcomes[dataset.id] = ArchiveOutcome(
                 dataset.id, "archived", bundle.id, bundle.file_count, bundle.size
             )
+        if complete:
+            session.connection().execute(_UPDATE_BY_ID, complete)
+        record_all(session, "archive", "dataset", audit, actor=self.actor)
         session.commit()
 
 
@@ -595,10 +748,9 @@ class Unfinished:
 
 def unfinished_work(session: Session) -> Unfinished:
     """Bundles left packing, packed or verified, and restores left running."""
-    half_way = (BundleState.packing, BundleState.packed, BundleState.verified)
     bundles = session.scalars(
         select(ArchiveBundle.dataset_id)
-        .where(ArchiveBundle.state.in_(half_way))
+        .where(ArchiveBundle.state.in_(UNFINISHED_BUNDLE))
         .order_by(ArchiveBundle.id)
     )
     restores = session.scalars(

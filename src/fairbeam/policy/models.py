@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fairbeam.db.base import Base, UTCDateTime, utcnow
@@ -46,6 +46,11 @@ class BundleState(enum.StrEnum):
     verified = "verified"  # read back, every checksum matches the manifest
     complete = "complete"  # the online copy is removed; the bundle holds the data
     deleted = "deleted"  # removed at the end of retention
+
+
+# The states a pass resumes, as the partial index of unfinished bundles states them.
+UNFINISHED_BUNDLE = (BundleState.packing, BundleState.packed, BundleState.verified)
+_UNFINISHED = "state IN ('packing', 'packed', 'verified')"
 
 
 class RestoreStatus(enum.StrEnum):
@@ -144,7 +149,15 @@ class ArchiveBundle(Base):
     """One dataset packed on the archive tier, with a manifest of its files' checksums."""
 
     __tablename__ = "archive_bundle"
-    __table_args__ = (Index("ix_archive_bundle_state", "state", "id"),)
+    # The unfinished bundles, which a pass resumes (migration 0010 says why no more).
+    __table_args__ = (
+        Index(
+            "ix_archive_bundle_unfinished",
+            "id",
+            postgresql_where=text(_UNFINISHED),
+            sqlite_where=text(_UNFINISHED),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
