@@ -14,12 +14,8 @@ from sqlalchemy.orm import Session
 from fairbeam.catalogue.models import Datafile, Dataset, DatasetType
 from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
-from fairbeam.policy.archive import (
-    archive_dataset,
-    archive_datasets,
-    due_for_archive,
-    unfinished_work,
-)
+from fairbeam.policy.archive import due_for_archive, unfinished_work
+from fairbeam.policy.archive_batch import archive_dataset, archive_datasets
 from fairbeam.policy.bundle import MANIFEST_MEMBER, manifest_path, read_manifest
 from fairbeam.policy.models import ArchiveBundle, BundleState, RestoreRequest
 from fairbeam.policy.restore import run_queued_restores

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from fairbeam.catalogue.models import Datafile, Dataset
 from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
-from fairbeam.policy.archive import archive_dataset, bundle_file, current_bundle
+from fairbeam.policy.archive import bundle_file, current_bundle
+from fairbeam.policy.archive_batch import archive_dataset
 from fairbeam.policy.bundle import manifest_path
 from fairbeam.policy.models import ArchiveBundle, BundleState, RestoreRequest
 from fairbeam.policy.restore import run_queued_restores

@@ -156,7 +156,7 @@ ARCHIVE_BATCH = """
 import sys
 from fairbeam.config import load_settings
 from fairbeam.db import make_engine, make_sessionmaker
-from fairbeam.policy.archive import archive_datasets
+from fairbeam.policy.archive_batch import archive_datasets
 
 settings = load_settings()
 sessions = make_sessionmaker(make_engine(settings.database_url))

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from fairbeam.client import Client, Conflict, NotFound, RestoreFailed, RestoreTimeout
 from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
-from fairbeam.policy.archive import archive_dataset, bundle_file, current_bundle
+from fairbeam.policy.archive import bundle_file, current_bundle
+from fairbeam.policy.archive_batch import archive_dataset
 from fairbeam.policy.models import RestoreRequest
 from fairbeam.policy.restore import request_restore
 from tests.conftest import LiveServer

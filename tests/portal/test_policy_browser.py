@@ -37,7 +37,7 @@ sessions = make_sessionmaker(make_engine(settings.database_url))
 """
 # Archive one dataset.
 ARCHIVE = """
-from fairbeam.policy.archive import archive_dataset
+from fairbeam.policy.archive_batch import archive_dataset
 
 outcome = archive_dataset(sessions, settings, int(sys.argv[1]), actor="test")
 print(outcome.status, outcome.problem or "")

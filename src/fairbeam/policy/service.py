@@ -28,7 +28,7 @@ from fairbeam.catalogue.service import paginate
 from fairbeam.config import Settings
 from fairbeam.db.base import utcnow
 from fairbeam.errors import Conflict, NotFound
-from fairbeam.policy import archive, doi, restore, retention
+from fairbeam.policy import archive, archive_batch, doi, restore, retention
 from fairbeam.policy.models import (
     Doi,
     PolicyPass,
@@ -246,7 +246,7 @@ def _steps(
     def ticker(step: str) -> Callable[[int], None]:
         return lambda done: recorder.tick(step, done, totals[step])
 
-    resumed = archive.resume_unfinished(sessions, settings)
+    resumed = archive_batch.resume_unfinished(sessions, settings)
     recorder.step(resumed)
     recorder.step(release_due(sessions, settings, as_of, ticker("release")))
     recorder.step(_mint_missing_dois(sessions, settings, ticker("doi")))
@@ -299,7 +299,7 @@ def _archive_due(
     sessions: Sessions, settings: Settings, as_of: date, tick: Callable[[int], None]
 ) -> dict[str, int]:
     """Archive what has outlived its days on disk, a batch of datasets per commit of
-    each step (fairbeam.policy.archive.archive_datasets)."""
+    each step (fairbeam.policy.archive_batch.archive_datasets)."""
     counts = {"archived": 0, "archive_problems": 0, "archive_bytes": 0}
     tried: set[int] = set()
     while True:
@@ -310,7 +310,7 @@ def _archive_due(
             return counts
         tried.update(ids)
         try:
-            outcomes = archive.archive_datasets(sessions, settings, ids)
+            outcomes = archive_batch.archive_datasets(sessions, settings, ids)
         except Exception:
             log.exception("archive of datasets %s to %s failed", ids[0], ids[-1])
             counts["archive_problems"] += len(ids)
