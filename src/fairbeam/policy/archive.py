@@ -155,15 +155,17 @@ def dataset_root(settings: Settings, dataset: _Located, roots: list[Path] | None
 
 def remove_empty_folders(folder: Path, paths: list[str]) -> None:
     """Remove the acquisition folders the removal left empty, up to the dataset's own."""
-    parents = {(folder / p).parent for p in paths}
-    candidates = {folder}
-    for parent in parents:
-        while parent.is_relative_to(folder) and parent != folder:
+    root = os.path.normpath(folder)
+    inside = root.rstrip(os.sep) + os.sep
+    candidates = {root}
+    for path in paths:  # strings, not Path objects: this runs for every archived file
+        parent = os.path.dirname(os.path.normpath(os.path.join(root, path)))
+        while parent.startswith(inside) and parent not in candidates:
             candidates.add(parent)
-            parent = parent.parent
-    for candidate in sorted(candidates, key=lambda p: len(p.parts), reverse=True):
+            parent = os.path.dirname(parent)
+    for candidate in sorted(candidates, key=lambda p: p.count(os.sep), reverse=True):
         try:
-            candidate.rmdir()
+            os.rmdir(candidate)
         except OSError:
             pass  # not empty (other datasets' files, or anything else): kept
 

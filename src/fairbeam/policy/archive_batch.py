@@ -9,6 +9,7 @@ stopped (``resume_unfinished``).
 
 from __future__ import annotations
 
+import os
 import stat
 import typing
 from collections.abc import Callable, Sequence
@@ -143,12 +144,15 @@ def _check_online_copy(target: Path, bundle_id: int) -> dict[str, Any]:
 
 def _remove_files(manifest: dict[str, Any]) -> None:
     """Remove the online copy a verified bundle holds, and the folders it leaves empty."""
-    folder = Path(manifest["folder"])
+    folder = manifest["folder"]
     for number, entry in enumerate(manifest["files"]):
-        (folder / entry["path"]).unlink(missing_ok=True)
+        try:
+            os.unlink(os.path.join(folder, entry["path"]))
+        except FileNotFoundError:
+            pass
         if number == 0:
             fault_point("archive:during-removal")
-    remove_empty_folders(folder, [entry["path"] for entry in manifest["files"]])
+    remove_empty_folders(Path(folder), [entry["path"] for entry in manifest["files"]])
 
 
 @dataclass(frozen=True)

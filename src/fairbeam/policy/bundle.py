@@ -83,7 +83,25 @@ def durable_write(target: Path, data: bytes, sync_folder: bool = True) -> None:
         fsync_folder(target.parent)
 
 
+# A plain ustar header, as tarfile writes one for a short ASCII name (every field but the
+# name, size, mtime and checksum is the same for every member a bundle holds).
+_USTAR = bytearray(BLOCK)
+_USTAR[100:124] = b"0000644\x000000000\x000000000\x00"  # mode, uid, gid
+_USTAR[148:157] = b"        0"  # checksum (spaces while it is summed), regular file
+_USTAR[257:265] = b"ustar\x0000"
+_SHORT = 8**11  # what 11 octal digits hold
+
+
 def _header(name: str, size: int, mtime: float) -> bytes:
+    """The tar header of a member: built here for a short ASCII name (byte for byte what
+    tarfile makes, in a fraction of its time), by tarfile with PAX records otherwise."""
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) < 100 and encoded.isascii() and size < _SHORT and 0 <= mtime < _SHORT:
+        block = _USTAR.copy()
+        block[: len(encoded)] = encoded
+        block[124:148] = b"%011o\x00%011o\x00" % (size, int(mtime))
+        block[148:155] = b"%06o\x00" % sum(block)
+        return bytes(block)
     info = tarfile.TarInfo(name)
     info.size = size
     info.mtime = int(mtime)
