@@ -114,17 +114,32 @@ def _padding(size: int) -> bytes:
 
 
 class _Out:
-    """The bundle being written: counts and hashes every byte that goes in."""
+    """The bundle being written: counts and hashes every byte that goes in, and gathers
+    small pieces (headers, small files, padding) into writes of up to CHUNK bytes: a
+    dataset of a few small files is one write instead of a dozen, each of which would
+    hand the interpreter's lock to another thread and back."""
 
     def __init__(self, handle: BinaryIO, algorithm: str) -> None:
         self.handle = handle
         self.offset = 0
         self.whole = new_hasher(algorithm)
+        self.pending = bytearray()
 
     def write(self, data: bytes | memoryview) -> None:
-        self.handle.write(data)
         self.whole.update(data)
         self.offset += len(data)
+        if len(self.pending) + len(data) > CHUNK:
+            self.flush()
+        if len(data) >= CHUNK:
+            self.handle.write(data)
+        else:
+            self.pending += data
+
+    def flush(self) -> None:
+        """Write what is gathered."""
+        if self.pending:
+            self.handle.write(self.pending)
+            self.pending.clear()
 
 
 def _copy_in(out: _Out, source: Source, hashers: list[Hasher]) -> int:
@@ -215,6 +230,7 @@ def write_bundle(
             out.write(_header(MANIFEST_MEMBER, len(data), 0))
             out.write(data + _padding(len(data)))
             out.write(b"\0" * (2 * BLOCK))
+            out.flush()
             handle.flush()
             os.fsync(handle.fileno())
         if in_place:

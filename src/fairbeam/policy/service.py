@@ -302,9 +302,12 @@ def _archive_due(
     each step (fairbeam.policy.archive_batch.archive_datasets)."""
     counts = {"archived": 0, "archive_problems": 0, "archive_bytes": 0}
     tried: set[int] = set()
+    # Enough batches per call that its lanes stay busy: with a few, the last batch
+    # of each call ran alone while the other lanes waited for the next call.
+    chunk = archive_batch.BATCH * archive_batch.LANES * 5
     while True:
         with sessions() as session:
-            due = archive.due_for_archive(session, settings, as_of, BATCH + len(tried))
+            due = archive.due_for_archive(session, settings, as_of, chunk + len(tried))
         ids = [i for i in due if i not in tried]
         if not ids:
             return counts
