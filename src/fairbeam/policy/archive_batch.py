@@ -52,7 +52,7 @@ from fairbeam.storage.paths import servable_roots
 # and fsyncs release the GIL, and concurrent fsyncs share the filesystem's journal
 # commits), and the folders of the batch's renames are fsynced once, before the commit
 # that relies on them.
-BATCH = 200
+BATCH = 400
 WORKERS = 8
 LANES = 2
 STEPS = (BundleState.packed, BundleState.verified, BundleState.complete)
