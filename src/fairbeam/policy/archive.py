@@ -94,7 +94,7 @@ class _Stored(Protocol):
     def path(self) -> str: ...
 
 
-class _Located(Protocol):
+class Located(Protocol):
     """A dataset row, as the ORM or the archive's batch reads it."""
 
     @property
@@ -102,6 +102,32 @@ class _Located(Protocol):
 
     @property
     def location(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    """What an archive batch reads of a dataset."""
+
+    id: int
+    storage_state: str
+    location: str
+    name: str
+    start: datetime
+    investigation: str  # its code
+
+
+@dataclass
+class BundleRow:
+    """A bundle of an archive batch, as the batch's statements leave it."""
+
+    id: int
+    dataset_id: int
+    path: str
+    state: str
+    checksum: str | None = None
+    file_count: int = 0
+    size: int = 0
+    bundle_size: int = 0
 
 
 def bundle_file(settings: Settings, bundle: _Stored) -> Path:
@@ -141,7 +167,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "dataset"
 
 
-def dataset_root(settings: Settings, dataset: _Located, roots: list[Path] | None = None) -> Path:
+def dataset_root(settings: Settings, dataset: Located, roots: list[Path] | None = None) -> Path:
     """The real folder of a dataset's files, which must lie inside a servable folder
     (``roots``: servable_roots(settings), when the caller has them)."""
     folder = Path(os.path.realpath(dataset_folder(dataset.location)))

@@ -4,19 +4,16 @@ verified, and only then are the online copies removed.
 Each step is committed to ``ArchiveBundle.state`` for the whole batch before the next
 starts (packing → packed → verified → complete), so a pass killed anywhere leaves the
 online copy, or a verified bundle, or both; the next pass picks each bundle up where it
-stopped (``resume_unfinished``).
+stopped (``fairbeam.policy.service.resume_unfinished``).
 """
 
 from __future__ import annotations
 
-import os
-import stat
 import typing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, Table, bindparam, cast, insert, select, update
@@ -31,20 +28,23 @@ from fairbeam.policy import bundle as files
 from fairbeam.policy.archive import (
     LIVE_BUNDLE,
     ArchiveOutcome,
+    BundleRow,
+    DatasetRow,
     Sessions,
     bundle_file,
-    dataset_root,
     problem_already_recorded,
-    remove_empty_folders,
     slug,
-    unfinished_work,
     years_later,
+)
+from fairbeam.policy.archive_files import (
+    check_online_copy,
+    checksum_algorithm,
+    folders_and_files,
+    remove_online_copy,
 )
 from fairbeam.policy.bundle import BundleError, Source
 from fairbeam.policy.faults import fault_point
 from fairbeam.policy.models import ArchiveBundle, BundleState, StorageState
-from fairbeam.storage.checksums import file_checksum, split_checksum
-from fairbeam.storage.paths import servable_roots
 
 # Datasets are archived in batches: each step of the state machine is one commit for the
 # whole batch (new bundles, packed, verified, archived, complete), the batch's bundles are
@@ -58,135 +58,12 @@ LANES = 2
 STEPS = (BundleState.packed, BundleState.verified, BundleState.complete)
 
 
-def _on_disk(folder: Path, path: str) -> Path | None:
-    """The file ``path`` of a dataset in ``folder``, when it is a file there (a symbolic
-    link is followed, and must stay inside the folder); read with one ``lstat`` for a
-    plain file, where resolving the path would read every folder above it."""
-    parts = PurePosixPath(path).parts
-    if not parts or parts[0] == "/" or ".." in parts:
-        return None
-    disk = folder / path
-    try:
-        mode = disk.lstat().st_mode
-    except OSError:
-        return None
-    if stat.S_ISREG(mode):
-        return disk
-    if stat.S_ISLNK(mode) and disk.resolve().is_relative_to(folder) and disk.is_file():
-        return disk
-    return None
-
-
-def _folders_and_files(
-    session: Session, settings: Settings, datasets: list[_DatasetRow]
-) -> dict[int, tuple[Path, list[Source]] | str]:
-    """Every file of ``datasets``, read in one query and checked to be on disk: per
-    dataset its folder and files, or why it cannot be archived."""
-    found: dict[int, tuple[Path, list[Source]] | str] = {}
-    folders: dict[int, Path] = {}
-    roots = servable_roots(settings)
-    for dataset in datasets:
-        try:
-            folders[dataset.id] = dataset_root(settings, dataset, roots)
-        except BundleError as exc:
-            found[dataset.id] = exc.detail
-    rows: dict[int, list[Any]] = {dataset_id: [] for dataset_id in folders}
-    if folders:
-        query = (
-            select(
-                Datafile.dataset_id, Datafile.id, Datafile.path, Datafile.size, Datafile.checksum
-            )
-            .where(Datafile.dataset_id.in_(list(folders)))
-            .order_by(Datafile.dataset_id, Datafile.path)
-        )
-        for row in session.execute(query):
-            rows[row.dataset_id].append(row)
-    for dataset_id, folder in folders.items():
-        sources, missing = [], []
-        for _, file_id, path, size, checksum in rows[dataset_id]:
-            disk = _on_disk(folder, path)
-            if disk is None:
-                missing.append(path)
-            sources.append(Source(file_id, path, disk or folder / path, size, checksum))
-        if missing:
-            found[dataset_id] = (
-                f"dataset {dataset_id}: {len(missing)} of its {len(sources)} files are not on "
-                f"disk under {folder} (first {missing[0]!r}): not archived, nothing removed"
-            )
-        else:
-            found[dataset_id] = (folder, sources)
-    return found
-
-
-def _algorithm(settings: Settings, sources: list[Source]) -> str:
-    """The catalogue's checksum algorithm when its files have one, else the setting's."""
-    for source in sources:
-        algorithm, digest = split_checksum(source.checksum or "")
-        if algorithm in ("xxh3", "sha256") and digest:
-            return algorithm
-    return settings.checksum if settings.checksum != "none" else "xxh3"
-
-
-def _check_online_copy(target: Path, bundle_id: int) -> dict[str, Any]:
-    """A restored dataset goes back to the archive without packing again, once its files
-    on disk are shown to still match the verified bundle's manifest; the manifest."""
-    manifest = files.read_manifest(target)
-    folder = Path(manifest["folder"])
-    for entry in manifest["files"]:
-        disk = folder / entry["path"]
-        algorithm = manifest["algorithm"]
-        if not disk.is_file() or disk.stat().st_size != entry["size"]:
-            raise BundleError(f"{disk} is not the file restored from bundle {bundle_id}")
-        if file_checksum(disk, algorithm) != entry["checksum"]:
-            raise BundleError(f"{disk} changed since it was restored from bundle {bundle_id}")
-    return manifest
-
-
-def _remove_files(manifest: dict[str, Any]) -> None:
-    """Remove the online copy a verified bundle holds, and the folders it leaves empty."""
-    folder = manifest["folder"]
-    for number, entry in enumerate(manifest["files"]):
-        try:
-            os.unlink(os.path.join(folder, entry["path"]))
-        except FileNotFoundError:
-            pass
-        if number == 0:
-            fault_point("archive:during-removal")
-    remove_empty_folders(Path(folder), [entry["path"] for entry in manifest["files"]])
-
-
-@dataclass(frozen=True)
-class _DatasetRow:
-    """What the batch reads of a dataset."""
-
-    id: int
-    storage_state: str
-    location: str
-    name: str
-    start: datetime
-    investigation: str  # its code
-
-
-@dataclass
-class _BundleRow:
-    """A bundle of the batch in hand, as the batch's statements leave it."""
-
-    id: int
-    dataset_id: int
-    path: str
-    state: str
-    checksum: str | None = None
-    file_count: int = 0
-    size: int = 0
-    bundle_size: int = 0
-
-
 @dataclass
 class _Work:
     """A dataset of the batch in hand: its bundle, its files, its manifest once known."""
 
-    dataset: _DatasetRow
-    bundle: _BundleRow
+    dataset: DatasetRow
+    bundle: BundleRow
     folder: Path | None = None
     sources: list[Source] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
@@ -277,14 +154,14 @@ class _Batch:
             bundle.dataset_id, "problem", bundle.id, problem=reason
         )
 
-    def _skip(self, dataset_id: int, bundle: _BundleRow | None = None) -> None:
+    def _skip(self, dataset_id: int, bundle: BundleRow | None = None) -> None:
         self.outcomes[dataset_id] = ArchiveOutcome(
             dataset_id, "skipped", bundle.id if bundle else None
         )
 
     # Steps -------------------------------------------------------------------
 
-    def _read(self, ids: list[int]) -> tuple[dict[int, _DatasetRow], dict[int, _BundleRow]]:
+    def _read(self, ids: list[int]) -> tuple[dict[int, DatasetRow], dict[int, BundleRow]]:
         """The batch's datasets, and the newest live bundle of each that has one."""
         query = (
             select(
@@ -298,8 +175,8 @@ class _Batch:
             .join(Investigation, Investigation.id == Dataset.investigation_id)
             .where(Dataset.id.in_(ids))
         )
-        datasets = {row[0]: _DatasetRow(*row) for row in self.session.execute(query)}
-        bundles: dict[int, _BundleRow] = {}
+        datasets = {row[0]: DatasetRow(*row) for row in self.session.execute(query)}
+        bundles: dict[int, BundleRow] = {}
         for row in self.session.execute(
             select(
                 ArchiveBundle.id,
@@ -314,10 +191,10 @@ class _Batch:
             .where(ArchiveBundle.dataset_id.in_(ids), ArchiveBundle.state.in_(LIVE_BUNDLE))
             .order_by(ArchiveBundle.id)
         ):
-            bundles[row.dataset_id] = _BundleRow(*row)  # the newest wins
+            bundles[row.dataset_id] = BundleRow(*row)  # the newest wins
         return datasets, bundles
 
-    def _new_bundles(self, datasets: list[_DatasetRow]) -> list[_BundleRow]:
+    def _new_bundles(self, datasets: list[DatasetRow]) -> list[BundleRow]:
         """A bundle in state packing for each dataset, named after its id: one insert,
         one update."""
         if not datasets:
@@ -348,7 +225,7 @@ class _Batch:
             .values(path=ArchiveBundle.path + cast(ArchiveBundle.id, String) + ".tar")
         )
         return [
-            _BundleRow(row.id, dataset.id, f"{row.path}{row.id}.tar", BundleState.packing)
+            BundleRow(row.id, dataset.id, f"{row.path}{row.id}.tar", BundleState.packing)
             for dataset, row in zip(datasets, made, strict=True)
         ]
 
@@ -357,7 +234,7 @@ class _Batch:
         killed pass left, restored datasets checked against their bundle; one commit."""
         datasets, bundles = self._read(ids)
         work: list[_Work] = []
-        fresh: list[_DatasetRow] = []
+        fresh: list[DatasetRow] = []
         again: list[_Work] = []
         for dataset_id in ids:
             dataset, bundle = datasets.get(dataset_id), bundles.get(dataset_id)
@@ -376,7 +253,7 @@ class _Batch:
             else:
                 work.append(_Work(dataset, bundle))
         packing = [item.dataset for item in work if item.bundle.state == BundleState.packing]
-        found = _folders_and_files(self.session, self.settings, fresh + packing)
+        found = folders_and_files(self.session, self.settings, fresh + packing)
         for item in work:
             if item.bundle.state == BundleState.packing:
                 on_disk = found[item.dataset.id]
@@ -385,7 +262,7 @@ class _Batch:
                 else:
                     item.folder, item.sources = on_disk
         work = [item for item in work if item.dataset.id not in self.outcomes]
-        ready: list[tuple[_DatasetRow, tuple[Path, list[Source]]]] = []
+        ready: list[tuple[DatasetRow, tuple[Path, list[Source]]]] = []
         for dataset in fresh:
             on_disk = found[dataset.id]
             if isinstance(on_disk, str):
@@ -397,7 +274,7 @@ class _Batch:
             _Work(dataset, bundle, *on_disk, new=True)
             for (dataset, on_disk), bundle in zip(ready, made, strict=True)
         ]
-        checked = self._map(lambda i: _check_online_copy(bundle_file(self.settings, i.bundle),
+        checked = self._map(lambda i: check_online_copy(bundle_file(self.settings, i.bundle),
                                                          i.bundle.id), again)  # fmt: skip
         verified: list[_Work] = []
         for item, result in zip(again, checked, strict=True):
@@ -432,7 +309,7 @@ class _Batch:
                 "bundle": item.bundle.id,
                 "created": created,
             }
-            algorithm = _algorithm(self.settings, item.sources)
+            algorithm = checksum_algorithm(self.settings, item.sources)
             written = files.write_bundle(
                 target, item.sources, header, algorithm, sync_folder=False, in_place=True
             )
@@ -513,7 +390,7 @@ class _Batch:
                 .values(storage_state=StorageState.archived)
             )
         session.commit()
-        removed = self._map(lambda i: _remove_files(i.manifest or {}), work)
+        removed = self._map(lambda i: remove_online_copy(i.manifest or {}), work)
         now = utcnow()
         complete: list[dict[str, Any]] = []
         audit: list[tuple[int, dict[str, Any]]] = []
@@ -603,24 +480,3 @@ def archive_dataset(
             raise NotFound(f"dataset {dataset_id} not found")
     (outcome,) = archive_datasets(sessions, settings, [dataset_id], actor)
     return outcome
-
-
-def resume_unfinished(
-    sessions: Sessions, settings: Settings, progress: Callable[[str], Any] | None = None
-) -> dict[str, int]:
-    """Finish what a killed pass left: bundles are taken to complete (or discarded when
-    they fail verification), restores of dead processes queued again; counts."""
-    from fairbeam.policy.restore import requeue_abandoned
-
-    with sessions() as session:
-        work = unfinished_work(session)
-    outcomes = archive_datasets(sessions, settings, work.bundles)
-    for outcome in outcomes:
-        if progress is not None:
-            progress(f"dataset {outcome.dataset_id}: {outcome.status}")
-    requeued = requeue_abandoned(sessions)
-    return {
-        "bundles_finished": sum(1 for o in outcomes if o.status == "archived"),
-        "bundles_failed": sum(1 for o in outcomes if o.status == "problem"),
-        "restores_requeued": requeued,
-    }

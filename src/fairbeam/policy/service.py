@@ -246,7 +246,7 @@ def _steps(
     def ticker(step: str) -> Callable[[int], None]:
         return lambda done: recorder.tick(step, done, totals[step])
 
-    resumed = archive_batch.resume_unfinished(sessions, settings)
+    resumed = resume_unfinished(sessions, settings)
     recorder.step(resumed)
     recorder.step(release_due(sessions, settings, as_of, ticker("release")))
     recorder.step(_mint_missing_dois(sessions, settings, ticker("doi")))
@@ -404,3 +404,22 @@ def next_plan(
     require_manager(principal)
     plan = plan_pass(session, settings, as_of or utcnow().date())
     return PassPlanOut.model_validate(plan.as_dict())
+
+
+def resume_unfinished(
+    sessions: Sessions, settings: Settings, progress: Callable[[str], Any] | None = None
+) -> dict[str, int]:
+    """Finish what a killed pass left: bundles are taken to complete (or discarded when
+    they fail verification), restores of dead processes queued again; counts."""
+    with sessions() as session:
+        work = archive.unfinished_work(session)
+    outcomes = archive_batch.archive_datasets(sessions, settings, work.bundles)
+    for outcome in outcomes:
+        if progress is not None:
+            progress(f"dataset {outcome.dataset_id}: {outcome.status}")
+    requeued = restore.requeue_abandoned(sessions)
+    return {
+        "bundles_finished": sum(1 for o in outcomes if o.status == "archived"),
+        "bundles_failed": sum(1 for o in outcomes if o.status == "problem"),
+        "restores_requeued": requeued,
+    }
