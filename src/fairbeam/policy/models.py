@@ -50,7 +50,7 @@ class BundleState(enum.StrEnum):
 
 # The states a pass resumes, as the partial index of unfinished bundles states them.
 UNFINISHED_BUNDLE = (BundleState.packing, BundleState.packed, BundleState.verified)
-_UNFINISHED = "state IN ('packing', 'packed', 'verified')"
+_UNFINISHED = f"state IN ({', '.join(repr(str(state)) for state in UNFINISHED_BUNDLE)})"
 
 
 class RestoreStatus(enum.StrEnum):
