@@ -5,11 +5,13 @@ typical queries.
     python bench/catalogue.py --datasets 1000000 --engine postgresql
     python bench/catalogue.py --datasets 1000000 --engine postgresql --skip-load
 
-A generator process writes the request bodies of `POST /api/datasets/batch`; each
-registration client validates them into the API's models and registers them through
-`register_datasets`, one transaction per batch, as the API does. Load rates are over
-the whole load's wall time (generation, validation, registration and the database's
-work overlap), with the CPU seconds of each part and the machine's load average.
+The beamlines are split between the registration clients (`--clients`). For each
+group, a generator process writes the request bodies of `POST /api/datasets/batch` as
+their control software would, and a client validates them into the API's models and
+registers them through `register_datasets`, one transaction per batch, as the API does.
+Load rates are over the whole load's wall time (generation, validation, registration and
+the database's work overlap), with the CPU seconds of each part and the machine's load
+average.
 Results are printed as a table and written as JSON to bench/results/.
 """
 
@@ -42,6 +44,8 @@ from catalogue_queries import Timing, run_queries  # noqa: E402
 from catalogue_world import (  # noqa: E402
     Batch,
     Proposal,
+    beamline_streams,
+    biggest,
     build_facility,
     build_investigations,
     load_facility,
@@ -115,15 +119,12 @@ def _backend_cpu_of(pid: int) -> float:
 
 
 def _generate(
-    proposals: list[Proposal], batch: int, state: Any, bodies: Any, clients: int, events: Any
+    proposals: list[Proposal], batch: int, seed: int, big: str, bodies: Any, events: Any
 ) -> None:
-    """The control software's side: request bodies into the queue, then a stop per client."""
-    rng = random.Random()
-    rng.setstate(state)
-    for body in request_bodies(proposals, batch, rng):
+    """The control software's side: request bodies into its client's queue, then a stop."""
+    for body in request_bodies(proposals, batch, random.Random(seed), big):
         bodies.put(body)
-    for _ in range(clients):
-        bodies.put(None)
+    bodies.put(None)
     events.put(("generator", time.process_time(), 0.0, 0.0))
 
 
@@ -164,9 +165,11 @@ def load(
     ``more``, the facility exists and new proposals bring the datasets (the rate of
     loading into a catalogue of the size already there).
 
-    A generator process plays the control software and sends request bodies; each of
-    ``clients`` processes validates and registers them, as the API would, so generation,
-    validation, registration and the database's work overlap as they do in service.
+    The beamlines are split into ``clients`` groups. For each, a generator process plays
+    their control software and sends request bodies, and a client process validates and
+    registers them, as the API would: generation, validation, registration and the
+    database's work overlap as they do in service, and no two clients write into the same
+    investigation at once (one would wait for the other's transaction to create a sample).
     """
     sessions = make_sessionmaker(engine)
     rng = random.Random(seed + more)
@@ -179,18 +182,17 @@ def load(
         proposals = build_investigations(session, facility, datasets, rng, first)
     engine.dispose()  # no connection of this process shared with the forked ones
     fork = multiprocessing.get_context("fork")
-    bodies = fork.Queue(maxsize=2 + 2 * clients)
     events = fork.Queue()
     url = engine.url.render_as_string(hide_password=False)
-    workers = [
-        fork.Process(
-            target=_generate, args=(proposals, batch, rng.getstate(), bodies, clients, events)
-        )
-    ]
-    workers += [
-        fork.Process(target=_register, args=(url, facility.loader, bodies, events))
-        for _ in range(clients)
-    ]
+    big = biggest(proposals)
+    workers = []
+    for stream in beamline_streams(proposals, clients):
+        bodies = fork.Queue(maxsize=2)
+        seed = rng.getrandbits(64)
+        workers += [
+            fork.Process(target=_generate, args=(stream, batch, seed, big, bodies, events)),
+            fork.Process(target=_register, args=(url, facility.loader, bodies, events)),
+        ]
     counts = {"datasets": 0, "files": 0, "parameters": 0}
     cpu = {"generator": 0.0, "client": 0.0, "database": 0.0, "validation": 0.0}
     load_before = os.getloadavg()[0]
@@ -201,7 +203,7 @@ def load(
     finished = 0
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("registering datasets", total=datasets)
-        while finished < clients + 1:
+        while finished < 2 * clients:
             try:
                 kind, *values = events.get(timeout=5)
             except queue.Empty:

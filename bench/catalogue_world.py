@@ -286,11 +286,33 @@ def _files_json(rng: random.Random, scan: str, count: int) -> str:
     )
 
 
-def request_bodies(proposals: list[Proposal], batch: int, rng: random.Random) -> Iterator[Batch]:
+def biggest(proposals: list[Proposal]) -> str:
+    """The code of the proposal with the most datasets."""
+    return max(proposals, key=lambda p: p.datasets).code
+
+
+def beamline_streams(proposals: list[Proposal], streams: int) -> list[list[Proposal]]:
+    """The proposals split by beamline into ``streams`` streams of about the same number of
+    datasets, each in acquisition order: what the control software of a group of
+    beamlines sends, while no other client registers into the same investigations."""
+    per_beamline: dict[str, list[Proposal]] = {}
+    for proposal in proposals:
+        per_beamline.setdefault(proposal.instrument, []).append(proposal)
+    loads = [0] * streams
+    chosen: list[list[Proposal]] = [[] for _ in range(streams)]
+    for beamline in sorted(per_beamline, key=lambda b: -sum(p.datasets for p in per_beamline[b])):
+        lightest = loads.index(min(loads))
+        chosen[lightest] += per_beamline[beamline]
+        loads[lightest] += sum(p.datasets for p in per_beamline[beamline])
+    return [sorted(stream, key=lambda p: p.start) for stream in chosen]
+
+
+def request_bodies(
+    proposals: list[Proposal], batch: int, rng: random.Random, big: str
+) -> Iterator[Batch]:
     """Registration requests as control software sends them, in acquisition order, of
-    ``batch`` datasets each; the biggest proposal's first dataset holds exactly 200,000
+    ``batch`` datasets each; the first dataset of proposal ``big`` holds exactly 200,000
     files."""
-    biggest = max(proposals, key=lambda p: p.datasets)
     parts: list[str] = []
     files = parameters = 0
     for proposal in proposals:
@@ -302,7 +324,7 @@ def request_bodies(proposals: list[Proposal], batch: int, rng: random.Random) ->
             technique = techniques[0] if rng.random() < 0.8 else techniques[1]
             kind = DatasetType.raw if rng.random() < 0.75 else DatasetType.processed
             start = proposal.start + step * (n + 1)
-            count = BIG_DATASET_FILES if proposal is biggest and n == 0 else file_count(rng)
+            count = BIG_DATASET_FILES if proposal.code == big and n == 0 else file_count(rng)
             scan = f"{sample}_{n:04d}"
             file_list = _files_json(rng, scan, count)
             params = _parameters(rng, technique)

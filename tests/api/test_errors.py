@@ -119,6 +119,9 @@ BAD_INPUTS = [
     post_dataset("nul in name", 422, "name NUL", name="scan\x00"),
     post_dataset("nul in location", 422, "location NUL", location="/data/\x00"),
     post_dataset("nul in path", 422, "files.0.path NUL", files=[{"path": "a\x00b"}]),
+    post_dataset(
+        "nul in checksum", 422, "files.0.checksum NUL", files=[{"path": "a", "checksum": "x\x00"}]
+    ),
     post_dataset("nul in parameter", 422, "parameters NUL", parameters={"note": "a\x00b"}),
     post_dataset("nul in parameter name", 422, "parameters NUL", parameters={"no\x00te": 1}),
     post_dataset("nul in sample", 422, "sample NUL", sample={"name": "lyso\x00"}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fairbeam.catalogue.units import normalise, si_conversion
@@ -59,3 +61,10 @@ def test_what_has_no_si_value_is_kept_and_indexed_as_given(
 @pytest.mark.parametrize("unit", ["counts per gizmo", "", "   ", "arb. units"])
 def test_an_unknown_unit_has_no_conversion(unit: str) -> None:
     assert si_conversion(unit) is None
+
+
+@pytest.mark.parametrize(
+    "number", [True, False, 0, -5, 10**30, 1.5, 1e-300, 1.2e12, 0.1, -0.0, 123456789.123]
+)
+def test_a_number_is_kept_as_its_json_text(number: bool | int | float) -> None:
+    assert normalise(number, None).value_text == json.dumps(number)

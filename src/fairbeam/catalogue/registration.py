@@ -9,6 +9,7 @@ instead of making a second one.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
@@ -176,7 +177,7 @@ def register_datasets(
             results.append(Registered(id=dataset.id, location=item.location, created=False))
         else:
             files = item.files
-            volume = sum(f.size for f in files)
+            volume = sum([f["size"] for f in files])
             values |= {
                 "start": _naive(start),
                 "end": _naive(end),
@@ -303,6 +304,10 @@ def _parameter_lines(created: list[_Created], type_ids: dict[str, int]) -> Itera
         )
 
 
+# A file's path, size and checksum (validation fills in every key of FileIn).
+_file_values = operator.itemgetter("path", "size", "checksum")
+
+
 def _file_lines(created: list[_Created]) -> Iterator[str]:
     for dataset_id, item, _ in created:
         # Most paths and checksums need no escaping: format the dataset's lines as they
@@ -310,17 +315,15 @@ def _file_lines(created: list[_Created]) -> Iterator[str]:
         files = item.files
         block = "".join(
             [
-                f"{dataset_id}\t{f.path}\t{f.size}\t{NULL if f.checksum is None else f.checksum}"
-                "\tonline\n"
-                for f in files
+                f"{dataset_id}\t{path}\t{size}\t{NULL if checksum is None else checksum}\tonline\n"
+                for path, size, checksum in map(_file_values, files)
             ]
         )
         if not plain_copy_text(block, len(files), len(FILE_COLUMNS)):
             block = "".join(
                 [
-                    f"{dataset_id}\t{copy_field(f.path)}\t{f.size}\t{copy_field(f.checksum)}"
-                    "\tonline\n"
-                    for f in files
+                    f"{dataset_id}\t{copy_field(path)}\t{size}\t{copy_field(checksum)}\tonline\n"
+                    for path, size, checksum in map(_file_values, files)
                 ]
             )
         yield block
@@ -348,7 +351,7 @@ def _write_children(session: Session, created: list[_Created], type_ids: dict[st
         "datafile",
         FILE_COLUMNS,
         (
-            (dataset_id, f.path, f.size, f.checksum, "online")
+            (dataset_id, *_file_values(f), "online")
             for dataset_id, item, _ in created
             for f in item.files
         ),
@@ -425,9 +428,9 @@ def _update_dataset(
             [
                 {
                     "dataset_id": dataset.id,
-                    "path": f.path,
-                    "size": f.size,
-                    "checksum": f.checksum,
+                    "path": f["path"],
+                    "size": f["size"],
+                    "checksum": f["checksum"],
                     "tier": "online",
                 }
                 for f in item.files

@@ -300,10 +300,10 @@ def _register(
             inputs = [ids[dataset.input_index]] if dataset.input_index is not None else []
             items.append(_dataset_in(plan, dataset, root, files, inputs))
             summary.files += len(files)
-            summary.volume_bytes += sum(f.size for f in files)
+            summary.volume_bytes += sum(f["size"] for f in files)
             if dataset.nexus:
                 summary.nexus_files += 1
-                summary.nexus_bytes += files[0].size
+                summary.nexus_bytes += files[0]["size"]
         results = [
             r for batch in _batches(items) for r in register_datasets(session, software, batch)
         ]
