@@ -1,4 +1,5 @@
-"""The bundle writer's tar headers and the folders an archive leaves behind."""
+"""The bundle writer's tar headers, its manifest's two copies, and the folders an archive
+leaves behind."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from fairbeam.policy.archive import remove_empty_folders
+from fairbeam.policy.bundle import (
+    BundleError,
+    _header,
+    manifest_path,
+    read_manifest,
+    verify_bundle,
+    write_bundle,
+)
 from fairbeam.policy.bundle import Source as BundleSource
-from fairbeam.policy.bundle import _header, write_bundle
 
 NAMES = [
     "a",
@@ -50,6 +58,36 @@ def test_a_bundle_is_read_by_tar(tmp_path: Path) -> None:
     subprocess.run(["tar", "-xf", str(bundle), "-C", str(out)], check=True)
     for source in sources:
         assert (out / source.path).read_bytes() == source.disk.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "cut short"])
+def test_a_lost_manifest_copy_is_taken_from_inside_the_bundle(tmp_path: Path, damage: str) -> None:
+    """The manifest beside a bundle the archive wrote has no fsync of its own: after a
+    crash it may be gone or cut short, and the one inside the bundle takes its place."""
+    disk = tmp_path / "data" / "scan0001" / "frames_0000.h5"
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(b"frame" * 1000)
+    bundle = tmp_path / "archive" / "bundle.tar"
+    written = write_bundle(
+        bundle,
+        [BundleSource(7, "scan0001/frames_0000.h5", disk, 5000, None)],
+        {"dataset": 3},
+        "xxh3",
+        in_place=True,
+    )
+    beside = manifest_path(bundle)
+    whole = beside.read_bytes()
+    if damage == "missing":
+        beside.unlink()
+    else:
+        beside.write_bytes(b"" if damage == "empty" else whole[: len(whole) // 2])
+    assert read_manifest(bundle) == written.manifest
+    assert beside.read_bytes() == whole  # written beside again
+    assert verify_bundle(bundle, written.checksum) == written.manifest
+    beside.unlink()
+    bundle.write_bytes(b"not a tar")
+    with pytest.raises(BundleError, match="nor the copy inside the bundle"):
+        read_manifest(bundle)
 
 
 def test_only_emptied_folders_inside_the_dataset_are_removed(tmp_path: Path) -> None:

@@ -234,7 +234,10 @@ def write_bundle(
             handle.flush()
             os.fsync(handle.fileno())
         if in_place:
-            _write_synced(manifest_path(target), data)
+            # No fsync of its own: the bundle, fsynced above, holds the same manifest as
+            # its last member, and read_manifest takes it from there if this copy was
+            # lost in a crash.
+            manifest_path(target).write_bytes(data)
     except BaseException:
         for path in (part, manifest_path(target)) if in_place else (part,):
             path.unlink(missing_ok=True)
@@ -254,11 +257,25 @@ def write_bundle(
 
 
 def read_manifest(bundle: Path) -> dict[str, Any]:
-    """The manifest beside a bundle."""
+    """The manifest beside a bundle. When that copy is missing or damaged (a bundle's
+    writer does not fsync it), the one inside the bundle, which is then written beside
+    it again."""
     try:
         manifest: dict[str, Any] = json.loads(manifest_path(bundle).read_bytes())
+        return manifest
     except (OSError, ValueError) as exc:
-        raise BundleError(f"the manifest of bundle {bundle} cannot be read: {exc}") from exc
+        beside = exc
+    try:
+        with tarfile.open(bundle, "r:") as tar:
+            inside = tar.extractfile(MANIFEST_MEMBER)
+            data = inside.read() if inside is not None else b""
+        manifest = json.loads(data)
+    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
+        raise BundleError(
+            f"the manifest of bundle {bundle} cannot be read: {beside}; nor the copy "
+            f"inside the bundle: {exc}"
+        ) from exc
+    durable_write(manifest_path(bundle), data)
     return manifest
 
 
