@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, case, update
 from sqlalchemy.orm import Session
 
 from fairbeam.catalogue.bulk import upsert_insert
@@ -36,12 +37,25 @@ class Plan:
         default_factory=lambda: defaultdict(Totals)
     )
     investigations: dict[int, Totals] = field(default_factory=lambda: defaultdict(Totals))
+    # The latest start of a dataset written into each investigation.
+    newest: dict[int, datetime] = field(default_factory=dict)
 
     def count(
-        self, key: SummaryKey, instrument_id: int, datasets: int, files: int, volume: int
+        self,
+        key: SummaryKey,
+        instrument_id: int,
+        datasets: int,
+        files: int,
+        volume: int,
+        start: datetime | None = None,
     ) -> None:
+        """Add to the counts of a summary row and its investigation; ``start`` is that of
+        a dataset written (not of one taken away)."""
         self.summary[(key, instrument_id)].add(datasets, files, volume)
         self.investigations[key[0]].add(datasets, files, volume)
+        if start is not None:
+            known = self.newest.get(key[0])
+            self.newest[key[0]] = start if known is None or start > known else known
 
 
 def apply_counts(session: Session, plan: Plan) -> None:
@@ -75,14 +89,21 @@ def apply_counts(session: Session, plan: Plan) -> None:
         )
         session.execute(statement, rows)
     changes = [
-        {"fb_id": key, "fb_datasets": t.datasets, "fb_files": t.files, "fb_volume": t.volume}
+        {
+            "fb_id": key,
+            "fb_datasets": t.datasets,
+            "fb_files": t.files,
+            "fb_volume": t.volume,
+            "fb_newest": plan.newest.get(key),
+        }
         for key, t in sorted(plan.investigations.items())
-        if t.datasets or t.files or t.volume
+        if t.datasets or t.files or t.volume or key in plan.newest
     ]
     if changes:
         # One executemany (pipelined by the driver), not one round trip per investigation.
         investigations = cast(Table, Investigation.__table__)
         table = investigations.c
+        newest = bindparam("fb_newest", type_=table.newest_dataset_start.type)
         session.connection().execute(
             update(investigations)
             .where(table.id == bindparam("fb_id"))
@@ -90,6 +111,16 @@ def apply_counts(session: Session, plan: Plan) -> None:
                 dataset_count=table.dataset_count + bindparam("fb_datasets"),
                 file_count=table.file_count + bindparam("fb_files"),
                 volume_bytes=table.volume_bytes + bindparam("fb_volume"),
+                # Only ever later: a bound on the investigation's dataset starts, which
+                # a dataset deleted or moved earlier leaves as it was.
+                newest_dataset_start=case(
+                    (
+                        table.newest_dataset_start.is_(None)
+                        | (table.newest_dataset_start < newest),
+                        newest,
+                    ),
+                    else_=table.newest_dataset_start,
+                ),
             ),
             changes,
         )

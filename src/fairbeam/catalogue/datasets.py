@@ -4,14 +4,16 @@ the access rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from fairbeam.access.policy import (
     Principal,
     check_data,
+    data_filter,
     dataset_filter,
     sees_whole_beamlines,
 )
@@ -176,6 +178,11 @@ def list_datasets(
             page_ids = page_ids.where(
                 after(columns, decode_cursor(cursor, len(columns)), descending)
             )
+        if names[0] == "start" and descending and not principal.is_manager:
+            newest = newest_visible_start(session, principal)
+            if newest is None:
+                return Page(items=[], next=None)
+            page_ids = page_ids.where(Dataset.start <= newest)
         page_ids = page_ids.order_by(*order).limit(limit + 1)
     query = (
         select(Dataset)
@@ -189,6 +196,15 @@ def list_datasets(
         rows = rows[:limit]
         next_cursor = encode_cursor([getattr(rows[-1], name) for name in names])
     return Page(items=datasets_out(session, rows), next=next_cursor)
+
+
+def newest_visible_start(session: Session, principal: Principal) -> datetime | None:
+    """No dataset the caller may see starts later (None: they may see none). Read from
+    the investigations, so that a list sorted newest first skips the embargoed datasets
+    above it without reading them."""
+    return session.scalar(
+        select(func.max(Investigation.newest_dataset_start)).where(data_filter(principal))
+    )
 
 
 def datasets_out(session: Session, datasets: list[Dataset]) -> list[DatasetOut]:

@@ -75,6 +75,7 @@ class Investigation(Base):
         Index("ix_investigation_instrument_start", "instrument_id", "start"),
         Index("ix_investigation_start_id", "start", "id"),
         Index("ix_investigation_release_date", "release_date"),
+        Index("ix_investigation_newest_dataset", "newest_dataset_start", "release_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +95,10 @@ class Investigation(Base):
     dataset_count: Mapped[int] = mapped_column(Integer, default=0)
     file_count: Mapped[int] = mapped_column(BigInteger, default=0)
     volume_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # No dataset of it starts later (null: none was registered). A dataset list sorted
+    # newest first starts below the latest of those the caller may see, instead of
+    # reading past every embargoed dataset above it.
+    newest_dataset_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     instrument: Mapped[Instrument] = relationship(lazy="joined")

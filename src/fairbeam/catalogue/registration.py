@@ -194,6 +194,7 @@ def register_datasets(
                 1,
                 len(files),
                 volume,
+                start,
             )
             results.append(None)
 
@@ -457,7 +458,7 @@ def _update_dataset(
         values["start"].month,
         values["type"],
     )
-    plan.count(new_key, values["instrument_id"], 1, files, int(volume))
+    plan.count(new_key, values["instrument_id"], 1, files, int(volume), values["start"])
     if changed or files != dataset.file_count or item.parameters:
         record(
             session,
