@@ -8,12 +8,14 @@ is asked for and cannot be reached the tests fail: they are never skipped.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -59,40 +61,125 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     upgrade_database(engine)
     engine.dispose()
     yield name
+    _DROPS.wait()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-@pytest.fixture
-def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh catalogue of this test's own: no rows are shared."""
+def copy_database(template: str, folder: Path) -> tuple[str, str | None]:
+    """A catalogue copied from ``template`` (a SQLite file or a PostgreSQL database name):
+    its URL, and its PostgreSQL name for `drop_database` (None for a file in ``folder``)."""
     if ENGINE == "sqlite":
-        path = tmp_path / "fairbeam.db"
-        shutil.copyfile(template_database, path)
-        yield f"sqlite:///{path}"
-        return
+        path = folder / f"fairbeam_{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}", None
     name = f"fb_test_{uuid.uuid4().hex[:12]}"
     admin = _admin()
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-    yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings pointing every folder into this test's tmp_path."""
-    var = tmp_path / "var"
+def template_of(url: str, name: str | None) -> str:
+    """The template that `copy_database` copies to copy the catalogue at ``url`` again."""
+    return url.removeprefix("sqlite:///") if name is None else name
+
+
+class _Drops:
+    """PostgreSQL's DROP DATABASE takes a second or more on a busy machine: catalogues are
+    dropped in a thread of their own while the next test runs, and `wait` (at the end of
+    the run) waits for the last ones and reports any that failed."""
+
+    def __init__(self) -> None:
+        self.names: queue.Queue[str] = queue.Queue()
+        self.failures: list[str] = []
+        self.thread: threading.Thread | None = None
+
+    def put(self, name: str) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+        self.names.put(name)
+
+    def _run(self) -> None:
+        admin = _admin()
+        while True:
+            name = self.names.get()
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception as exc:  # reported by wait()
+                self.failures.append(f"{name}: {exc}")
+            finally:
+                self.names.task_done()
+
+    def wait(self) -> None:
+        self.names.join()
+        failures, self.failures[:] = list(self.failures), []
+        assert not failures, f"catalogues left behind: {failures}"
+
+
+_DROPS = _Drops()
+
+
+def drop_database(name: str | None) -> None:
+    """Drop a PostgreSQL catalogue made by `copy_database`, in the background (nothing to
+    do for SQLite: the file goes with its tmp_path)."""
+    if name is not None:
+        _DROPS.put(name)
+
+
+def folder_settings(folder: Path, database_url: str) -> Settings:
+    """Settings pointing every folder into ``folder``."""
+    var = folder / "var"
     return load_settings(
         var=var,
         database_url=database_url,
         storage=var / "storage",
         archive=var / "archive",
-        data_roots=[tmp_path / "data"],
+        data_roots=[folder / "data"],
     )
+
+
+@dataclass
+class Snapshot:
+    """Folders copied aside once, to be put back at the same paths (where a catalogue
+    copied beside them expects its files) before each test that uses them."""
+
+    folder: Path
+    pristine: Path
+    names: tuple[str, ...]
+
+    @classmethod
+    def take(cls, folder: Path, pristine: Path, *names: str) -> Snapshot:
+        """Copy ``names`` (those that exist) of ``folder`` into ``pristine``."""
+        for name in names:
+            if (folder / name).exists():
+                shutil.copytree(folder / name, pristine / name, symlinks=True)
+        return cls(folder, pristine, names)
+
+    def restore(self) -> None:
+        """The folders exactly as they were when the snapshot was taken."""
+        for name in self.names:
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+            if (self.pristine / name).exists():
+                shutil.copytree(self.pristine / name, self.folder / name, symlinks=True)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh catalogue of this test's own: no rows are shared."""
+    url, name = copy_database(template_database, tmp_path)
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing every folder into this test's tmp_path."""
+    return folder_settings(tmp_path, database_url)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from fairbeam.catalogue.models import (
 from fairbeam.config import Settings
 from fairbeam.db import make_sessionmaker
 from fairbeam.db.base import utcnow
-from fairbeam.demo.build import DemoSummary, build_demo, build_demo_facility, demo_password
+from fairbeam.demo.build import DemoSummary, build_demo, demo_password
 from fairbeam.demo.facility import orcid
 from fairbeam.demo.plan import Size, plan_facility
 from fairbeam.errors import Conflict
@@ -63,12 +63,6 @@ def _orcid_is_valid(value: str) -> bool:
         total = (total + int(char)) * 2
     check = (12 - total % 11) % 11
     return len(digits) == 16 and digits[-1] == ("X" if check == 10 else str(check))
-
-
-@pytest.fixture
-def built(session: Session, settings: Settings, engine: Engine) -> DemoSummary:
-    """The small demo facility after its years of policy passes, in this test's catalogue."""
-    return build_demo_facility(make_sessionmaker(engine), settings, Size.small)
 
 
 def test_orcid_check_digit() -> None:

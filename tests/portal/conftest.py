@@ -1,5 +1,6 @@
 """A real `fairbeam serve` with the demo facility, and Debian's Chromium driven by
-Playwright: one server per module, one browser page per test, a screenshot after each.
+Playwright: the demo built once per test process, one server per module on a copy of it,
+one browser page per test, a screenshot after each.
 
 Screenshots go to `var/test-screenshots/<engine>/` (or `FAIRBEAM_TEST_SCREENSHOTS`).
 A missing Chromium or an unbuilt portal fails the tests: they are never skipped.
@@ -7,14 +8,13 @@ A missing Chromium or an unbuilt portal fails the tests: they are never skipped.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +23,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from sqlalchemy import text
 
-from tests.conftest import ENGINE, POSTGRES_ADMIN, _admin, _free_port
+from tests.conftest import ENGINE, Snapshot, _free_port, copy_database, drop_database, template_of
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,27 +85,6 @@ class Portal:
         return response.json()
 
 
-def _module_database(template: str, folder: Path) -> tuple[str, str | None]:
-    """A catalogue of the module's own, copied from the migrated template."""
-    if ENGINE == "sqlite":
-        path = folder / "fairbeam.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}", None
-    name = f"fb_portal_{uuid.uuid4().hex[:12]}"
-    admin = _admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop(name: str) -> None:
-    admin = _admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -127,13 +105,7 @@ def save_screenshot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-@pytest.fixture(scope="module")
-def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """`fairbeam demo --size small` then `fairbeam serve` on a free loopback port."""
-    if not PORTAL_INDEX.exists():
-        pytest.fail(f"the portal is not built ({PORTAL_INDEX} is missing): run `make install`")
-    folder = tmp_path_factory.mktemp("portal")
-    url, database = _module_database(template_database, folder)
+def _environment(folder: Path, url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "FAIRBEAM_VAR": str(folder / "var"),
@@ -143,15 +115,50 @@ def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "FAIRBEAM_POLICY_INTERVAL_HOURS": "0",
     }
     env.pop("FAIRBEAM_CONFIG", None)
+    return env
+
+
+@dataclass
+class PortalDemo:
+    """The demo facility as `fairbeam demo` built it: its catalogue and its folder."""
+
+    template: str
+    folders: Snapshot
+    accounts: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def portal_demo(
+    template_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PortalDemo]:
+    """`fairbeam demo --size small` once, into a catalogue that each module copies."""
+    if not PORTAL_INDEX.exists():
+        pytest.fail(f"the portal is not built ({PORTAL_INDEX} is missing): run `make install`")
+    folder = tmp_path_factory.mktemp("portal")
+    url, database = copy_database(template_database, folder)
     demo = subprocess.run(
         [str(FAIRBEAM), "demo", "--size", "small", "--json"],
-        env=env,
+        env=_environment(folder, url),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert demo.returncode == 0, demo.stderr
+    folders = Snapshot.take(folder, tmp_path_factory.mktemp("portal-pristine"), "var")
+    template = template_of(url, database)
+    yield PortalDemo(template, folders, json.loads(demo.stdout)["accounts"])
+    drop_database(database)
+
+
+@pytest.fixture(scope="module")
+def portal(portal_demo: PortalDemo) -> Iterator[Portal]:
+    """`fairbeam serve` on a free loopback port, on the module's own copy of the demo
+    facility (its catalogue copied, its folder restored as `fairbeam demo` left it)."""
+    folder = portal_demo.folders.folder
+    portal_demo.folders.restore()
+    url, database = copy_database(portal_demo.template, folder)
+    env = _environment(folder, url)
     port = _free_port()
     log = folder / "serve.log"
     with log.open("wb") as output:
@@ -165,7 +172,7 @@ def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(server, base, log)
-        yield Portal(url=base, accounts=json.loads(demo.stdout)["accounts"], env=env)
+        yield Portal(url=base, accounts=copy.deepcopy(portal_demo.accounts), env=env)
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -173,8 +180,7 @@ def portal(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> 
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        if database:
-            _drop(database)
+        drop_database(database)
 
 
 @pytest.fixture(scope="module")
