@@ -75,6 +75,29 @@ def test_offline_data_answers_409_naming_the_restore(
     assert http.get(urls(data, "closed")[1], headers=foreign).status_code == 404
 
 
+def test_download_options_of_archived_data_queue_no_restore(
+    http: httpx.Client, world: World, data: Data, session: Session
+) -> None:
+    """A dataset's page asks how it can be downloaded: for archived data that answers 409
+    and says how to ask for a restore, but looking restores nothing."""
+    session.execute(
+        update(Datafile).where(Datafile.dataset_id == data.open.dataset).values(tier="archive")
+    )
+    session.execute(
+        update(Dataset).where(Dataset.id == data.open.dataset).values(storage_state="archived")
+    )
+    session.commit()
+    headers = world.headers("participant")
+    for url in (
+        f"/api/datasets/{data.open.dataset}/download",
+        "/api/investigations/MX-0900/download",
+    ):
+        response = http.get(url, headers=headers)
+        assert response.status_code == 409, url
+        assert f"POST /api/datasets/{data.open.dataset}/restore" in response.json()["detail"]
+    assert session.scalars(select(RestoreRequest)).all() == []
+
+
 def test_missing_file_on_disk_is_404(http: httpx.Client, world: World, data: Data) -> None:
     (data.open.folder / "notes.txt").unlink()
     response = http.get(

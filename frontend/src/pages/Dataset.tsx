@@ -208,9 +208,17 @@ function ViewerSection({ dataset, state }: { dataset: Dataset; state: ReturnType
 
 function DatasetDownload({ dataset }: { dataset: Dataset }) {
   const { user } = useSession();
-  const options = useApi(user.anonymous ? null : `download-${dataset.id}-${user.username}`, (signal) =>
+  // Archived data has no download to offer until it is restored (the notice above says how).
+  const online = dataset.storage_state === 'online';
+  const options = useApi(user.anonymous || !online ? null : `download-${dataset.id}-${user.username}`, (signal) =>
     apiGet('/api/datasets/{dataset_id}/download', { path: { dataset_id: dataset.id }, signal }),
   );
+  if (!online)
+    return (
+      <p className="muted small">
+        {formatBytes(dataset.volume_bytes)} in {formatCount(dataset.file_count)} files · in the archive: restore it to download
+      </p>
+    );
   if (user.anonymous)
     return (
       <p className="muted small">

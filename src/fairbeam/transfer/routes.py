@@ -49,13 +49,17 @@ class DownloadRequest:
             else authenticate(self.session, self.token)
         )
 
-    def datasets(self, *dataset_ids: int) -> Selection:
-        """The files of these datasets, through the access rules."""
-        return select_datasets(self.session, self.settings, self.principal, list(dataset_ids))
+    def datasets(self, *dataset_ids: int, queue_restore: bool = True) -> Selection:
+        """The files of these datasets, through the access rules; for archived data, a
+        409 after queuing its restore (unless not ``queue_restore``)."""
+        return select_datasets(
+            self.session, self.settings, self.principal, list(dataset_ids), queue_restore
+        )
 
-    def investigation(self, ref: str) -> Selection:
-        """The files of the investigation's datasets the caller may see."""
-        return select_investigation(self.session, self.settings, self.principal, ref)
+    def investigation(self, ref: str, queue_restore: bool = True) -> Selection:
+        """The files of the investigation's datasets the caller may see (409 as for
+        ``datasets``)."""
+        return select_investigation(self.session, self.settings, self.principal, ref, queue_restore)
 
     def zip(self, selection: Selection) -> Response:
         """The selection as a streamed zip, honouring the request's range and conditions."""
@@ -201,11 +205,13 @@ def get_investigation_paths(ref: Ref, asked: Asked) -> Response:
 @router.get("/datasets/{dataset_id}/download", response_model=DownloadOptions)
 def get_dataset_download(dataset_id: PathId, asked: Asked) -> DownloadOptions:
     """How to download the dataset: size, zip, manifests, command line, Globus when large."""
-    selection = asked.datasets(dataset_id)
+    # Options only describe a download: looking at them restores nothing.
+    selection = asked.datasets(dataset_id, queue_restore=False)
     return asked.options(selection, f"api/datasets/{dataset_id}", str(dataset_id))
 
 
 @router.get("/investigations/{ref}/download", response_model=DownloadOptions)
 def get_investigation_download(ref: Ref, asked: Asked) -> DownloadOptions:
     """How to download the investigation's data the caller may see."""
-    return asked.options(asked.investigation(ref), f"api/investigations/{ref}", ref)
+    selection = asked.investigation(ref, queue_restore=False)
+    return asked.options(selection, f"api/investigations/{ref}", ref)

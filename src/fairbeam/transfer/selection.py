@@ -115,14 +115,23 @@ def _file_rows(session: Session, dataset_ids: list[int]) -> list[tuple[Any, ...]
         cursor.close()
 
 
-def _restore_needed(session: Session, principal: Principal, offline: list[tuple[Any, ...]]) -> None:
-    """Queue a restore of the first dataset with files (rows of _file_rows) not on the
-    online tier, and raise RestoreNeeded naming the request."""
+def _restore_needed(
+    session: Session, principal: Principal, offline: list[tuple[Any, ...]], queue: bool
+) -> None:
+    """Raise RestoreNeeded for the first dataset with files (rows of _file_rows) not on
+    the online tier: with ``queue``, after queuing its restore, which it names; else
+    saying how to ask for one (a look at how data could be downloaded, such as the
+    download options a dataset's page shows, must not bring it back from tape)."""
     from fairbeam.policy.restore import restore_for_download
 
     dataset_id = offline[0][1]
     others = len({row[1] for row in offline}) - 1
     more = f" ({others} more datasets of this download are archived too)" if others else ""
+    if not queue:
+        raise RestoreNeeded(
+            f"dataset {dataset_id} is archived, not on disk: ask for a restore with "
+            f"POST /api/datasets/{dataset_id}/restore{more}"
+        )
     raise RestoreNeeded(restore_for_download(session, principal, dataset_id) + more)
 
 
@@ -154,6 +163,7 @@ def _selection(
     datasets: list[Dataset],
     name: str,
     prefix: str,
+    queue_restore: bool,
 ) -> Selection:
     roots = servable_roots(settings)
     folders: dict[int, tuple[Path, Path | None, str, datetime]] = {}
@@ -169,7 +179,7 @@ def _selection(
     rows = _file_rows(session, list(folders))
     offline = [row for row in rows if row[5] != ONLINE]
     if offline:
-        _restore_needed(session, principal, offline)
+        _restore_needed(session, principal, offline, queue_restore)
     places: dict[int, Place] = {}
     for dataset_id, (real, relative, label, moment) in folders.items():
         under = None if relative is None else f"{relative}/".removeprefix("./")
@@ -190,19 +200,25 @@ def _name(text: str) -> str:
 
 
 def select_datasets(
-    session: Session, settings: Settings, principal: Principal, dataset_ids: list[int]
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    dataset_ids: list[int],
+    queue_restore: bool = True,
 ) -> Selection:
-    """The files of these datasets (404 for one the caller may not see; 401 anonymous)."""
+    """The files of these datasets (404 for one the caller may not see; 401 anonymous;
+    409 when one is archived, after queuing its restore if ``queue_restore``)."""
     datasets = [get_dataset(session, principal, dataset_id) for dataset_id in dataset_ids]
     check_download(principal, "data", settings.open_data_needs_login)
     name = _name(datasets[0].name) if len(datasets) == 1 else f"datasets_{len(datasets)}"
-    return _selection(session, settings, principal, datasets, name, "")
+    return _selection(session, settings, principal, datasets, name, "", queue_restore)
 
 
 def select_investigation(
-    session: Session, settings: Settings, principal: Principal, ref: str
+    session: Session, settings: Settings, principal: Principal, ref: str, queue_restore: bool = True
 ) -> Selection:
-    """The files of the investigation's datasets the caller may see."""
+    """The files of the investigation's datasets the caller may see (409 as for
+    ``select_datasets``)."""
     investigation = get_investigation(session, ref)
     datasets = list(
         session.scalars(
@@ -216,4 +232,4 @@ def select_investigation(
         check_data(principal, investigation, f"investigation {ref}")
     check_download(principal, "data", settings.open_data_needs_login)
     code = _name(investigation.code)
-    return _selection(session, settings, principal, datasets, code, f"{code}/")
+    return _selection(session, settings, principal, datasets, code, f"{code}/", queue_restore)
