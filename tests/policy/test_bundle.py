@@ -84,7 +84,12 @@ def test_a_lost_manifest_copy_is_taken_from_inside_the_bundle(tmp_path: Path, da
     assert read_manifest(bundle) == written.manifest
     assert beside.read_bytes() == whole  # written beside again
     assert verify_bundle(bundle, written.checksum) == written.manifest
+    # Where the copy cannot be written again (here a folder stands in its way, as a
+    # read-only mount would), the one inside still serves.
     beside.unlink()
+    beside.with_name(beside.name + ".part").mkdir()
+    assert read_manifest(bundle) == written.manifest
+    assert not beside.exists()
     bundle.write_bytes(b"not a tar")
     with pytest.raises(BundleError, match="nor the copy inside the bundle"):
         read_manifest(bundle)

@@ -259,7 +259,7 @@ def write_bundle(
 def read_manifest(bundle: Path) -> dict[str, Any]:
     """The manifest beside a bundle. When that copy is missing or damaged (a bundle's
     writer does not fsync it), the one inside the bundle, which is then written beside
-    it again."""
+    it again where the archive's folder may be written."""
     try:
         manifest: dict[str, Any] = json.loads(manifest_path(bundle).read_bytes())
         return manifest
@@ -275,7 +275,10 @@ def read_manifest(bundle: Path) -> dict[str, Any]:
             f"the manifest of bundle {bundle} cannot be read: {beside}; nor the copy "
             f"inside the bundle: {exc}"
         ) from exc
-    durable_write(manifest_path(bundle), data)
+    try:
+        durable_write(manifest_path(bundle), data)
+    except OSError:
+        pass  # a read-only archive mount: the copy inside serves every read
     return manifest
 
 
