@@ -26,8 +26,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("investigation") as batch_op:
-        batch_op.add_column(sa.Column("newest_dataset_start", UTCDateTime(), nullable=True))
+    # Plain ALTER TABLE on both engines: SQLite's batch mode would copy the table and
+    # drop the original, which the other tables' foreign keys forbid.
+    op.add_column(
+        "investigation", sa.Column("newest_dataset_start", UTCDateTime(), nullable=True)
+    )
     op.execute(
         "UPDATE investigation SET newest_dataset_start = "
         "(SELECT max(dataset.start) FROM dataset WHERE dataset.investigation_id = investigation.id)"
@@ -41,5 +44,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_investigation_newest_dataset", table_name="investigation")
-    with op.batch_alter_table("investigation") as batch_op:
-        batch_op.drop_column("newest_dataset_start")
+    op.drop_column("investigation", "newest_dataset_start")
