@@ -28,9 +28,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Plain ALTER TABLE on both engines: SQLite's batch mode would copy the table and
     # drop the original, which the other tables' foreign keys forbid.
-    op.add_column(
-        "investigation", sa.Column("newest_dataset_start", UTCDateTime(), nullable=True)
-    )
+    op.add_column("investigation", sa.Column("newest_dataset_start", UTCDateTime(), nullable=True))
     op.execute(
         "UPDATE investigation SET newest_dataset_start = "
         "(SELECT max(dataset.start) FROM dataset WHERE dataset.investigation_id = investigation.id)"
