@@ -44,8 +44,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two workers, each given whole test files: the tests wait on servers, browsers and the
+# database for much of their time. `make test PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= 2
 pytest: install browser-deps transfer-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck browser-deps transfer-deps pytest
 
