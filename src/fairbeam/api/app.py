@@ -28,7 +28,7 @@ from fairbeam.events import build_event_bus
 from fairbeam.ingest.routes import router as ingest_router
 from fairbeam.logbook.routes import router as logbook_router
 from fairbeam.policy.doi_routes import router as doi_router
-from fairbeam.policy.landing import router as landing_router
+from fairbeam.policy.landing_page import router as landing_router
 from fairbeam.policy.restore_routes import router as restore_router
 from fairbeam.policy.routes import router as policy_router
 from fairbeam.policy.schedule import start_policy_schedule
