@@ -363,3 +363,18 @@ def test_too_many_logins_answer_429_with_retry_after(http: httpx.Client, world: 
     # The limit is per username: another account still logs in.
     other = http.post("/api/auth/login", json={"username": "bob", "password": "bob-password"})
     assert other.status_code == 200
+
+
+# Fields of a registration that can hold no text and no float: nothing to refuse in them.
+NEITHER_TEXT_NOR_FLOAT = {"type", "start", "end", "inputs"}
+
+
+def test_every_field_of_a_registration_is_checked_for_nul() -> None:
+    """DatasetIn names the fields its NUL and finite-number check covers (the files are
+    checked as one list): a field added without joining that list, or this one's, fails."""
+    from fairbeam.catalogue.schemas import DatasetIn
+
+    validators = DatasetIn.__pydantic_decorators__.field_validators
+    checked = set(validators["_storable"].info.fields)
+    assert checked | {"files"} | NEITHER_TEXT_NOR_FLOAT == set(DatasetIn.model_fields)
+    assert not checked & NEITHER_TEXT_NOR_FLOAT

@@ -221,7 +221,8 @@ class DatasetIn(Closed):
     ] = []
     inputs: list[RowId] = []
 
-    # Every field but the files, which are checked as one list by _check_files.
+    # Every field but the files, which are checked as one list by _check_files (a test in
+    # tests/api/test_errors.py fails when a new field is in neither).
     @field_validator(
         "investigation", "instrument", "name", "location", "technique", "sample", "parameters"
     )
