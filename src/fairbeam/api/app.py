@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairbeam import __version__
 from fairbeam.access.routes import router as access_router
+from fairbeam.api.collector import tune_collector
 from fairbeam.api.deps import refuse_nul
 from fairbeam.api.portal import mount_portal
 from fairbeam.audit.routes import router as audit_router
@@ -94,6 +95,7 @@ def add_error_handlers(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Background work of a serving process: the restore worker and the policy schedule."""
+    tune_collector()
     stops = [
         start_restore_worker(app, app.state.settings),
         start_policy_schedule(app, app.state.settings),
