@@ -5,14 +5,19 @@ typical queries.
     python bench/catalogue.py --datasets 1000000 --engine postgresql
     python bench/catalogue.py --datasets 1000000 --engine postgresql --skip-load
 
-The beamlines are split between the registration clients (`--clients`). For each
-group, a generator process writes the request bodies of `POST /api/datasets/batch` as
-their control software would, and a client validates them into the API's models and
-registers them through `register_datasets`, one transaction per batch, as the API does.
-Load rates are over the whole load's wall time (generation, validation, registration and
-the database's work overlap), with the CPU seconds of each part and the machine's load
-average.
-Results are printed as a table and written as JSON to bench/results/.
+The beamlines are split between the registration clients (`--clients`). Before the
+clock starts, a generator process per group plays their control software and writes the
+request bodies of `POST /api/datasets/batch` to var/bench/bodies/, a file per batch. In
+service that software runs on the beamlines' own machines, so the catalogue's load rate
+does not pay for it: the generation is reported apart, as untimed wall and CPU seconds.
+The timed load then runs the clients alone: each reads its group's bodies from disk in
+order, validates them into the API's models and registers them through
+`register_datasets`, one transaction per batch, as the API does. Load rates are over the
+load's wall time (validation, registration and the database's work overlap), with the
+CPU seconds of each part and the machine's load average. The bodies are deleted after the
+load unless `--keep-bodies` is given.
+Results, with PostgreSQL's settings that shape a load, are printed as a table and written
+as JSON to bench/results/.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import platform
 import queue
 import random
 import resource
+import shutil
 import sys
 import threading
 import time
@@ -50,14 +56,27 @@ from catalogue_world import (  # noqa: E402
     build_investigations,
     load_facility,
     request_bodies,
+    store_bodies,
+    stored_bodies,
 )
 from fairbeam.access.policy import Principal  # noqa: E402
+from fairbeam.api.collector import tune_collector  # noqa: E402
 from fairbeam.catalogue.models import Investigation  # noqa: E402
 from fairbeam.catalogue.registration import register_datasets  # noqa: E402
 from fairbeam.catalogue.schemas import DatasetBatchIn, DatasetIn  # noqa: E402
 from fairbeam.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+BODIES = Path(__file__).resolve().parent.parent / "var" / "bench" / "bodies"
+# PostgreSQL's settings that shape a bulk load, recorded with each run.
+SETTINGS = (
+    "shared_buffers",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "synchronous_commit",
+    "wal_compression",
+    "autovacuum",
+)
 console = Console()
 
 
@@ -94,6 +113,21 @@ def database_size(engine: Engine) -> int:
     return sum(os.path.getsize(database + s) for s in ("", "-wal") if os.path.exists(database + s))
 
 
+def server_settings(engine: Engine) -> dict[str, str]:
+    """PostgreSQL's settings that shape a load, as ``SHOW`` gives them (none on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as connection:
+        return {name: str(connection.exec_driver_sql(f"SHOW {name}").scalar()) for name in SETTINGS}
+
+
+def bodies_folder(engine: Engine) -> Path:
+    """Where the request bodies for this database are written before its load."""
+    database = engine.url.database
+    assert database
+    return BODIES / (Path(database).stem if engine.dialect.name == "sqlite" else database)
+
+
 def analyze(engine: Engine) -> None:
     """Fresh planner statistics after a bulk load, and on PostgreSQL every table's
     visibility map for index-only scans (investigation_word is read from its index
@@ -119,33 +153,43 @@ def _backend_cpu_of(pid: int) -> float:
 
 
 def _generate(
-    proposals: list[Proposal], batch: int, seed: int, big: str, bodies: Any, events: Any
+    proposals: list[Proposal], batch: int, seed: int, big: str, folder: Path, events: Any
 ) -> None:
-    """The control software's side: request bodies into its client's queue, then a stop."""
-    for body in request_bodies(proposals, batch, random.Random(seed), big):
-        bodies.put(body)
-    bodies.put(None)
-    events.put(("generator", time.process_time(), 0.0, 0.0))
+    """The control software's side, before the clock starts: its request bodies written
+    to ``folder``, for one client to read."""
+    bodies = request_bodies(proposals, batch, random.Random(seed), big)
+    for body in store_bodies(folder, bodies):
+        events.put(("batch", body.datasets, body.files, body.parameters))
+    events.put(("done", time.process_time(), 0.0, 0.0))
 
 
-def _register(url: str, principal: Principal, bodies: Any, events: Any) -> None:
-    """One registration client, as ``POST /api/datasets/batch`` serves it: each body is
-    validated into the API's models, then registered and committed in one transaction.
-    A thread validates the next body while the database writes the current one."""
+def _register(url: str, principal: Principal, folder: Path, events: Any) -> None:
+    """One registration client, as ``POST /api/datasets/batch`` serves it: each body read
+    from ``folder`` is validated into the API's models, then registered and committed in
+    one transaction. A thread reads and validates the next body while the database writes
+    the current one. The process's collector is tuned as the API's is."""
+    tune_collector()
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    validated: queue.Queue[tuple[Batch, list[DatasetIn]] | None] = queue.Queue(maxsize=2)
+    validated: queue.Queue[tuple[Batch, list[DatasetIn]] | BaseException | None]
+    validated = queue.Queue(maxsize=2)
     validation_cpu = [0.0]
 
     def validate() -> None:
-        while (body := bodies.get()) is not None:
-            validated.put((body, DatasetBatchIn.model_validate_json(body.body).datasets))
+        try:
+            for body in stored_bodies(folder):
+                validated.put((body, DatasetBatchIn.model_validate_json(body.body).datasets))
+        except BaseException as exc:  # handed to the client, which then fails
+            validated.put(exc)
+            return
         validation_cpu[0] = time.thread_time()
         validated.put(None)
 
     threading.Thread(target=validate, daemon=True).start()
     backend = 0
     while (job := validated.get()) is not None:
+        if isinstance(job, BaseException):
+            raise job
         batch, items = job
         with sessions() as session:
             if not backend and engine.dialect.name == "postgresql":
@@ -154,22 +198,67 @@ def _register(url: str, principal: Principal, bodies: Any, events: Any) -> None:
             session.commit()
         events.put(("batch", batch.datasets, batch.files, batch.parameters))
     database = _backend_cpu_of(backend) if backend else 0.0
-    events.put(("client", time.process_time(), database, validation_cpu[0]))
+    events.put(("done", time.process_time(), database, validation_cpu[0]))
     engine.dispose()
 
 
+def _follow(
+    workers: list[Any], events: Any, description: str, total: int
+) -> tuple[dict[str, int], dict[str, float], float]:
+    """Start ``workers`` and show their progress until each has reported its end; answer
+    the rows they reported, their CPU seconds (their own, their database backends', their
+    validating threads') and the wall time from start to the last end."""
+    counts = {"datasets": 0, "files": 0, "parameters": 0}
+    cpu = {"process": 0.0, "database": 0.0, "validation": 0.0}
+    begin = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"))
+    finished = 0
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(description, total=total)
+        while finished < len(workers):
+            try:
+                kind, *values = events.get(timeout=5)
+            except queue.Empty:
+                if any(w.exitcode not in (None, 0) for w in workers):
+                    for worker in workers:
+                        worker.kill()
+                    raise SystemExit(f"a process failed while {description}") from None
+                continue
+            if kind == "batch":
+                for key, value in zip(counts, values, strict=True):
+                    counts[key] += value
+                progress.update(task, advance=values[0])
+                continue
+            finished += 1
+            for key, value in zip(cpu, values, strict=True):
+                cpu[key] += value
+    wall = time.perf_counter() - begin
+    for worker in workers:
+        worker.join()
+    return counts, cpu, wall
+
+
 def load(
-    engine: Engine, datasets: int, batch: int, seed: int, more: bool, clients: int
+    engine: Engine,
+    datasets: int,
+    batch: int,
+    seed: int,
+    more: bool,
+    clients: int,
+    keep_bodies: bool,
 ) -> dict[str, Any]:
     """Generate and register ``datasets`` datasets; answer the load rates. With
     ``more``, the facility exists and new proposals bring the datasets (the rate of
     loading into a catalogue of the size already there).
 
-    The beamlines are split into ``clients`` groups. For each, a generator process plays
-    their control software and sends request bodies, and a client process validates and
-    registers them, as the API would: generation, validation, registration and the
-    database's work overlap as they do in service, and no two clients write into the same
-    investigation at once (one would wait for the other's transaction to create a sample).
+    The beamlines are split into ``clients`` groups. Before the clock starts, a generator
+    process per group plays their control software and writes its request bodies to
+    disk. Then a client process per group reads, validates and registers them, as the API
+    would: validation, registration and the database's work overlap as they do in
+    service, and no two clients write into the same investigation at once (one would wait
+    for the other's transaction to create a sample).
     """
     sessions = make_sessionmaker(engine)
     rng = random.Random(seed + more)
@@ -185,46 +274,32 @@ def load(
     events = fork.Queue()
     url = engine.url.render_as_string(hide_password=False)
     big = biggest(proposals)
-    workers = []
-    for stream in beamline_streams(proposals, clients):
-        bodies = fork.Queue(maxsize=2)
-        seed = rng.getrandbits(64)
-        workers += [
-            fork.Process(target=_generate, args=(stream, batch, seed, big, bodies, events)),
-            fork.Process(target=_register, args=(url, facility.loader, bodies, events)),
+    streams = beamline_streams(proposals, clients)
+    root = bodies_folder(engine)
+    folders = [root / f"client-{k}" for k in range(1, clients + 1)]
+    shutil.rmtree(root, ignore_errors=True)  # what an interrupted run left
+    try:
+        generators = [
+            fork.Process(
+                target=_generate, args=(stream, batch, rng.getrandbits(64), big, folder, events)
+            )
+            for stream, folder in zip(streams, folders, strict=True)
         ]
-    counts = {"datasets": 0, "files": 0, "parameters": 0}
-    cpu = {"generator": 0.0, "client": 0.0, "database": 0.0, "validation": 0.0}
-    load_before = os.getloadavg()[0]
-    begin = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"))
-    finished = 0
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("registering datasets", total=datasets)
-        while finished < 2 * clients:
-            try:
-                kind, *values = events.get(timeout=5)
-            except queue.Empty:
-                if any(w.exitcode not in (None, 0) for w in workers):
-                    for worker in workers:
-                        worker.kill()
-                    raise SystemExit("a generator or registration process failed") from None
-                continue
-            if kind == "batch":
-                for key, value in zip(counts, values, strict=True):
-                    counts[key] += value
-                progress.update(task, advance=values[0])
-                continue
-            finished += 1
-            cpu[kind] += values[0]
-            cpu["database"] += values[1]
-            cpu["validation"] += values[2]
-    wall = time.perf_counter() - begin
-    load_after = os.getloadavg()[0]
-    for worker in workers:
-        worker.join()
+        made, made_cpu, made_wall = _follow(
+            generators, events, "generating request bodies (untimed)", datasets
+        )
+        registrations = [
+            fork.Process(target=_register, args=(url, facility.loader, folder, events))
+            for folder in folders
+        ]
+        load_before = os.getloadavg()[0]
+        counts, cpu, wall = _follow(registrations, events, "registering datasets", datasets)
+        load_after = os.getloadavg()[0]
+    finally:
+        if not keep_bodies:
+            shutil.rmtree(root, ignore_errors=True)
+    if counts != made:
+        raise SystemExit(f"registered {counts}, but the request bodies held {made}")
     started = time.perf_counter()
     analyze(engine)
     return {
@@ -238,14 +313,16 @@ def load(
         "datasets_per_s": counts["datasets"] / wall,
         "files_per_s": counts["files"] / wall,
         "parameters_per_s": counts["parameters"] / wall,
-        "generator_cpu_seconds": cpu["generator"],
-        # A client's CPU time, of which its thread validating request bodies.
-        "register_cpu_seconds": cpu["client"],
+        # Before the clock started: the control software's work, done elsewhere in service.
+        "generation_seconds": made_wall,
+        "generation_cpu_seconds": made_cpu["process"],
+        # A client's CPU time, of which its thread reading and validating request bodies.
+        "register_cpu_seconds": cpu["process"],
         "validation_cpu_seconds": cpu["validation"],
         "database_cpu_seconds": cpu["database"],
         # Machine shared with other work: rows per CPU-second of the registration
-        # clients plus their database backends (generation left out).
-        "files_per_cpu_s": counts["files"] / (cpu["client"] + cpu["database"]),
+        # clients plus their database backends.
+        "files_per_cpu_s": counts["files"] / (cpu["process"] + cpu["database"]),
         "load_average": [load_before, load_after],
     }
 
@@ -271,13 +348,21 @@ def report(
         table.add_row("datasets/s", f"{loading['datasets_per_s']:,.0f}", "")
         table.add_row("datafile rows/s", f"{loading['files_per_s']:,.0f}", "")
         table.add_row("parameter rows/s", f"{loading['parameters_per_s']:,.0f}", "")
-        if "generator_cpu_seconds" in loading:
+        if "register_cpu_seconds" in loading:
             table.add_row(
-                "CPU s: generator, clients (validating), database",
-                f"{loading['generator_cpu_seconds']:,.0f}, "
+                "CPU s: clients (validating), database",
                 f"{loading['register_cpu_seconds']:,.0f} "
                 f"({loading['validation_cpu_seconds']:,.0f}), "
                 f"{loading['database_cpu_seconds']:,.0f}",
+                "",
+            )
+        if "generator_cpu_seconds" in loading:  # older runs generated during the load
+            generator = loading["generator_cpu_seconds"]
+            table.add_row("CPU s: generator, in the load", f"{generator:,.0f}", "")
+        if "generation_seconds" in loading:
+            table.add_row(
+                "generation (untimed): wall, CPU s",
+                f"{loading['generation_seconds']:,.0f} s, {loading['generation_cpu_seconds']:,.0f}",
                 "",
             )
         if "files_per_cpu_s" in loading:
@@ -299,12 +384,20 @@ def report(
     return table
 
 
+def print_settings(settings: dict[str, str] | None) -> None:
+    """PostgreSQL's settings of a run, on a line under its table."""
+    if settings:
+        console.print("PostgreSQL: " + ", ".join(f"{k} {v}" for k, v in settings.items()))
+
+
 def load_more(url: str, args: argparse.Namespace) -> None:
     """Time registration into the catalogue already loaded at that size."""
     engine = make_engine(url)
     upgrade_database(engine)
-    loading = load(engine, args.more, args.batch, args.seed, True, args.clients)
+    loading = load(engine, args.more, args.batch, args.seed, True, args.clients, args.keep_bodies)
+    loading["postgresql_settings"] = server_settings(engine) or None
     console.print(report(engine.dialect.name, args.datasets, loading, database_size(engine), []))
+    print_settings(loading["postgresql_settings"])
     out = RESULTS / f"catalogue-{engine.dialect.name}-{args.datasets}.json"
     result = json.loads(out.read_text()) if out.exists() else {}
     result["load_more"] = loading
@@ -328,6 +421,11 @@ def main() -> None:
     parser.add_argument(
         "--more", type=int, default=0, help="only load this many more datasets into the DB"
     )
+    parser.add_argument(
+        "--keep-bodies",
+        action="store_true",
+        help=f"keep the request bodies written under {BODIES} after the load",
+    )
     args = parser.parse_args()
     url = args.url or default_url(args.engine, args.datasets)
     if args.more:
@@ -339,7 +437,9 @@ def main() -> None:
     engine = make_engine(url)
     upgrade_database(engine)
     if not args.skip_load:
-        loading = load(engine, args.datasets, args.batch, args.seed, False, args.clients)
+        loading = load(
+            engine, args.datasets, args.batch, args.seed, False, args.clients, args.keep_bodies
+        )
     else:
         analyze(engine)
     sessions = make_sessionmaker(engine)
@@ -358,15 +458,18 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "load": loading,
         "database_bytes": size,
+        "postgresql_settings": server_settings(engine) or None,
         "queries": [asdict(t) for t in timings],
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     result["load_more"] = previous.get("load_more")
     out.write_text(json.dumps(result, indent=2))
     console.print(report(engine.dialect.name, args.datasets, loading, size, timings))
+    print_settings(result["postgresql_settings"])
     if result["load_more"]:
         more = result["load_more"]
         console.print(report(engine.dialect.name, args.datasets, more, size, []))
+        print_settings(more.get("postgresql_settings"))
     console.print(f"written to {out}")
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -352,3 +354,32 @@ def request_bodies(
 
 def _body(datasets: list[str]) -> bytes:
     return f'{{"datasets":[{",".join(datasets)}]}}'.encode()
+
+
+def store_bodies(folder: Path, bodies: Iterable[Batch]) -> Iterator[Batch]:
+    """Write each request body to a file of its own in ``folder`` (``000001.json``, ...),
+    then what each holds to ``index.json``; yield each body once it is on disk."""
+    folder.mkdir(parents=True)
+    index = []
+    for number, batch in enumerate(bodies, 1):
+        _write_synced(folder / f"{number:06d}.json", batch.body)
+        index.append((batch.datasets, batch.files, batch.parameters))
+        yield batch
+    # Written last, so a folder without it is the remains of an interrupted run.
+    _write_synced(folder / "index.json", json.dumps(index).encode())
+
+
+def stored_bodies(folder: Path) -> Iterator[Batch]:
+    """The request bodies ``store_bodies`` wrote to ``folder``, read in order."""
+    index = json.loads((folder / "index.json").read_bytes())
+    for number, (datasets, files, parameters) in enumerate(index, 1):
+        yield Batch((folder / f"{number:06d}.json").read_bytes(), datasets, files, parameters)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    # On disk before the clock starts: the timed load does not share the disk with the
+    # write-back of several GB of bodies.
+    with path.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
