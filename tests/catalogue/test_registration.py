@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fairbeam.catalogue import registration
 from fairbeam.catalogue.models import Dataset, DatasetSummary, Investigation
+from fairbeam.catalogue.schemas import DatasetIn
 from fairbeam.db.base import Base
 from tests.world import World
 
@@ -320,3 +322,31 @@ def test_paths_and_values_with_copy_special_characters_come_back_exactly(
     ).json()["items"]
     stored = {f["path"]: (f["size"], f["checksum"]) for f in listed}
     assert stored == {f["path"]: (f["size"], f.get("checksum")) for f in files}
+
+
+def test_a_parameter_value_keeps_the_json_type_it_was_sent_with() -> None:
+    body = {
+        "investigation": "MX-1",
+        "name": "n",
+        "location": "/data/n",
+        "parameters": {
+            "float": 1.0,
+            "int": 5,
+            "bool": True,
+            "text": "5",
+            "list": [1, 2.5],
+            "none": None,
+            "with_unit": {"value": 1.5, "unit": "nm"},
+        },
+    }
+    values = DatasetIn.model_validate_json(json.dumps(body)).parameters
+    assert {name: type(value).__name__ for name, value in values.items()} == {
+        "float": "float",
+        "int": "int",
+        "bool": "bool",
+        "text": "str",
+        "list": "list",
+        "none": "NoneType",
+        "with_unit": "ParameterIn",
+    }
+    assert values["float"] == 1.0 and values["list"] == [1, 2.5]
