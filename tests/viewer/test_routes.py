@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from sqlalchemy import update
+from fastapi import Response
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from fairbeam.access.models import ApiToken
 from fairbeam.access.security import token_digest
+from fairbeam.config import Settings
+from fairbeam.db import make_sessionmaker
+from fairbeam.viewer.routes import FileRequest
 from tests.viewer import files
 from tests.viewer.files import Files, get, ok
 from tests.world import World
@@ -322,3 +328,26 @@ def test_a_revoked_token_is_refused_at_once_though_its_file_was_found(
     session.commit()
     refused = get(http, h5, "meta", path="/entry", file_id=h5.closed_sample, headers=headers)
     assert refused.status_code == 401
+
+
+def test_quick_work_on_an_open_file_is_done_without_crossing_to_a_thread(
+    engine: Engine, settings: Settings, h5: Files, world: World
+) -> None:
+    asked = FileRequest(
+        h5.sample, engine, make_sessionmaker(engine), settings, world.tokens["participant"]
+    )
+    threads: list[str] = []
+
+    def work(_: Any) -> Response:
+        threads.append(threading.current_thread().name)
+        return Response(b"{}")
+
+    async def requests() -> None:
+        await asked.answer(work, quick=True)  # found through the access rules and opened
+        await asked.answer(work, quick=True)  # open now: read right away
+        await asked.answer(work)  # a frame or statistics: always on a thread
+
+    asyncio.run(requests())
+    loop_thread = threading.current_thread().name
+    assert [name == loop_thread for name in threads] == [False, True, False]
+    assert all(name.startswith("fairbeam-viewer") for name in (threads[0], threads[2]))

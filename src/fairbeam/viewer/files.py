@@ -87,6 +87,12 @@ class FileCache:
                 if entry.evicted and entry.users == 0:
                     entry.file.close()
 
+    def holds(self, path: Path) -> bool:
+        """Whether some version of the file at ``path`` is open (no disk access)."""
+        name = str(path)
+        with self._lock:
+            return any(key[0] == name for key in self._files)
+
     def clear(self) -> None:
         """Close every file no request is using, and forget the others."""
         with self._lock:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import Engine
@@ -31,13 +31,28 @@ class FileRequest:
     settings: Settings
     token: str | None
 
-    async def answer(self, work: Callable[[service.H5File], Response]) -> Response:
+    async def answer(
+        self, work: Callable[[service.H5File], Response], *, quick: bool = False
+    ) -> Response:
         """``work``'s response on the file, the caller checked, in one call on one of the
-        viewer's threads."""
+        viewer's threads.
+
+        ``quick`` work (metadata and attributes, read from an open file's cached headers
+        in a fraction of a millisecond) is done right here when the caller's file was
+        found lately and is open: crossing to a thread and back would cost more than the
+        work. Only the token's one indexed query then runs on the event loop."""
+        principal = None
+        if quick:
+            principal = service.caller(self.engine, self.token)
+            done = service.answer_if_open(self.sessions, principal, self.file_id, work)
+            if done is not None:
+                return done
         call = partial(
             service.answer, self.engine, self.sessions, self.settings, self.token, self.file_id
         )
-        return await asyncio.get_running_loop().run_in_executor(THREADS, call, work)
+        return await asyncio.get_running_loop().run_in_executor(
+            THREADS, partial(call, work, principal=principal)
+        )
 
 
 # The viewer's own threads, as datasette keeps its own for SQL: a request crosses to one
@@ -59,37 +74,74 @@ AskedFile = Annotated[FileRequest, Depends(file_request)]
 
 
 H5Path = Annotated[str, Query(description="Path of the object inside the HDF5 file.")]
-Resolve = Annotated[
-    str, Query(description="Links to resolve: `only_valid` (default), `none` or `all`.")
-]
 SelectionText = Annotated[
     str | None, Query(description="NumPy-like selection, e.g. `0,:,:` or `5:10` or `::2`.")
 ]
 
 
-@router.get("/files/{file_id}/h5/meta/")
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+# `/meta/` and `/attr/` read their few query parameters themselves: h5web sends bursts of
+# them, and FastAPI's validation of each parameter cost more than their work. Every
+# value is text, checked where it is used; the schema documents them as FastAPI would.
+_PATH_PARAMETER = _query_parameter(
+    "path", "Path of the object inside the HDF5 file.", {"type": "string", "default": "/"}
+)
+_META_DOC = {
+    "parameters": [
+        _PATH_PARAMETER,
+        _query_parameter(
+            "resolve_links",
+            "Links to resolve: `only_valid` (default), `none` or `all`.",
+            {"type": "string", "default": "only_valid"},
+        ),
+    ]
+}
+_ATTR_DOC = {
+    "parameters": [
+        _PATH_PARAMETER,
+        _query_parameter(
+            "attr_keys",
+            "Only these attributes.",
+            {"type": "array", "items": {"type": "string"}},
+        ),
+    ]
+}
+
+
+@router.get("/files/{file_id}/h5/meta/", openapi_extra=_META_DOC)
 @router.get("/files/{file_id}/h5/meta", include_in_schema=False)
-async def get_meta(
-    asked: AskedFile,
-    path: H5Path = "/",
-    resolve_links: Resolve = "only_valid",
-) -> Response:
+async def get_meta(request: Request, file_id: PathId) -> Response:
     """An object's metadata: kind, attributes, shape and type; a group's members."""
+    asked = await file_request(request, file_id)
+    query = request.query_params
+    path = query.get("path", "/")
+    resolve_links = query.get("resolve_links", "only_valid")
     return await asked.answer(
-        lambda h5: encoding.json_response(service.metadata(h5, path, resolve_links))
+        lambda h5: encoding.json_response(service.metadata(h5, path, resolve_links)),
+        quick=True,
     )
 
 
-@router.get("/files/{file_id}/h5/attr/")
+@router.get("/files/{file_id}/h5/attr/", openapi_extra=_ATTR_DOC)
 @router.get("/files/{file_id}/h5/attr", include_in_schema=False)
-async def get_attr(
-    asked: AskedFile,
-    path: H5Path = "/",
-    attr_keys: Annotated[list[str] | None, Query(description="Only these attributes.")] = None,
-) -> Response:
+async def get_attr(request: Request, file_id: PathId) -> Response:
     """An object's attribute values by name."""
+    asked = await file_request(request, file_id)
+    query = request.query_params
+    path = query.get("path", "/")
+    attr_keys = query.getlist("attr_keys") or None
     return await asked.answer(
-        lambda h5: encoding.json_response(service.attributes(h5, path, attr_keys))
+        lambda h5: encoding.json_response(service.attributes(h5, path, attr_keys)),
+        quick=True,
     )
 
 

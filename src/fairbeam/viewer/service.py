@@ -16,13 +16,14 @@ from fastapi import Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fairbeam.access.policy import Principal
 from fairbeam.access.service import authenticate
 from fairbeam.catalogue.datasets import locate_file
 from fairbeam.config import Settings
 from fairbeam.errors import InvalidInput
 from fairbeam.storage.paths import file_at, servable_roots
 from fairbeam.viewer import encoding
-from fairbeam.viewer.files import Link, Navigator, Node
+from fairbeam.viewer.files import Link, Navigator, Node, open_files
 from fairbeam.viewer.metadata import Metadata, entity_metadata
 from fairbeam.viewer.selection import Selection, chunk_at, parse_selection
 
@@ -106,6 +107,13 @@ class FoundFiles:
 found_files = FoundFiles()
 
 
+def caller(engine: Engine, token: str | None) -> Principal:
+    """Who holds ``token``, checked on a bare connection (an ORM session costs three times
+    its one query); the connection goes back to the pool at once."""
+    with engine.connect() as connection:
+        return authenticate(connection, token)
+
+
 def answer(
     engine: Engine,
     sessions: sessionmaker[Session],
@@ -113,15 +121,15 @@ def answer(
     token: str | None,
     file_id: int,
     work: Callable[[H5File], T],
+    principal: Principal | None = None,
 ) -> T:
     """``work`` done on the datafile ``file_id`` when the token's holder may see it.
 
-    The token is checked, the file found through the access rules and the HDF5 work done
-    in one call, so that a request crosses to a thread once. The token is checked
-    on a bare connection (an ORM session costs three times its one query); the database
-    connection goes back to the pool before the file is read."""
-    with engine.connect() as connection:
-        principal = authenticate(connection, token)
+    The token is checked (unless ``principal`` says who checked it already), the file
+    found through the access rules and the HDF5 work done in one call, so that a request
+    crosses to a thread once."""
+    if principal is None:
+        principal = caller(engine, token)
     key = (sessions, principal, file_id)
     found = found_files.get(key)
     cached = found is not None
@@ -139,7 +147,27 @@ def answer(
                 raise
             # Gone since it was found: look again, which says why.
             found_files.forget(key)
-            return answer(engine, sessions, settings, token, file_id, work)
+            return answer(engine, sessions, settings, token, file_id, work, principal)
+        return work(H5File(h5, navigator))
+
+
+def answer_if_open(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    file_id: int,
+    work: Callable[[H5File], T],
+) -> T | None:
+    """``work``'s answer when the caller's file was found lately and is open, so that
+    nothing waits on the database or opens a file; None otherwise."""
+    found = found_files.get((sessions, principal, file_id))
+    if found is None or not open_files.holds(found[0]):
+        return None
+    path, roots = found
+    with Navigator(roots) as navigator:
+        try:
+            h5 = navigator.open(path)
+        except FileNotFoundError:
+            return None
         return work(H5File(h5, navigator))
 
 
