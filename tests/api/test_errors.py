@@ -228,6 +228,8 @@ BAD_INPUTS = [
     query("too many words", "/api/datasets/facets", 422, "q words", q=" ".join(["word"] * 13)),
     query("nul in q", "/api/investigations", 422, "NUL", q="a\x00b"),
     query("nul in a filter", "/api/datasets", 422, "NUL", sample="a\x00b"),
+    query("nul in an HDF5 path", "/api/files/1/h5/meta/", 422, "NUL", path="/a\x00b"),
+    query("nul in an attribute name", "/api/files/1/h5/attr/", 422, "NUL", attr_keys="a\x00"),
     # Ids in paths.
     query("dataset id not a number", "/api/datasets/first", 422, "dataset_id"),
     query("dataset id negative", "/api/datasets/-1", 422, "dataset_id"),
