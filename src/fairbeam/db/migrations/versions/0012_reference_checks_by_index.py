@@ -55,46 +55,43 @@ def _check(table: str, column: str, referred: str, noun: str, constraint: str) -
     END IF;"""
 
 
-_FUNCTIONS = (
-    f"""
-CREATE OR REPLACE FUNCTION fb_datafile_references() RETURNS trigger
+def _function(name: str, *checks: str) -> str:
+    """A statement trigger's function running ``checks`` in turn."""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql {_BY_KEY} AS $$
 DECLARE
     wanted integer[];
     found bigint;
 BEGIN
-    {_check("datafile", "dataset_id", "dataset", "dataset", "fk_datafile_dataset_id_dataset")}
+    {"".join(checks)}
     RETURN NULL;
 END $$
-""",
-    f"""
-CREATE OR REPLACE FUNCTION fb_dataset_parameter_references() RETURNS trigger
-LANGUAGE plpgsql {_BY_KEY} AS $$
-DECLARE
-    wanted integer[];
-    found bigint;
-BEGIN
-    {
+"""
+
+
+_FUNCTIONS = (
+    _function(
+        "fb_datafile_references",
+        _check("datafile", "dataset_id", "dataset", "dataset", "fk_datafile_dataset_id_dataset"),
+    ),
+    _function(
+        "fb_dataset_parameter_references",
         _check(
             "dataset_parameter",
             "dataset_id",
             "dataset",
             "dataset",
             "fk_dataset_parameter_dataset_id_dataset",
-        )
-    }
-    {
+        ),
         _check(
             "dataset_parameter",
             "type_id",
             "parameter_type",
             "parameter type",
             "fk_dataset_parameter_type_id_parameter_type",
-        )
-    }
-    RETURN NULL;
-END $$
-""",
+        ),
+    ),
 )
 
 
